@@ -1,0 +1,5 @@
+"""`python -m ecr_token_rotator …`: the operator CLI (see cli.py)."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""Structured logs and the CloudWatch metric of each successful run.
+
+Logs: stdlib `logging` with the step's fields passed as `extra`. With the JSON log format the
+module configures, Lambda's Python runtime renders every record as a JSON object and merges the
+`extra` fields into it; elsewhere (the CLI, a TEXT-format Lambda) `JsonFormatter` does the same.
+
+Metrics: CloudWatch Embedded Metric Format (EMF). CloudWatch extracts EMF only from a log event
+that *is* the EMF JSON object. Under Lambda's JSON log format a `logging` record is wrapped (the
+EMF document would become the string in `message` and no metric would exist), whereas bytes
+written straight to stdout are passed through unwrapped. So the metric line is written to stdout,
+as one line, bypassing `logging`. It carries no `level` key, so Lambda files it as INFO: the
+module keeps the application log level at INFO or DEBUG for that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any, TextIO
+
+PACKAGE_LOGGER = "ecr_token_rotator"
+METRIC_NAMESPACE = "ECRTokenRotator"
+METRIC_DIMENSION = "FunctionName"
+# botocore logs whole request and response bodies at DEBUG, tokens and secret values included.
+# These loggers stay at WARNING whatever LOG_LEVEL says.
+NOISY_LOGGERS = ("boto3", "botocore", "urllib3", "s3transfer")
+
+_STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: timestamp, level, logger, message and the `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(
+            (key, value)
+            for key, value in vars(record).items()
+            if key not in _STANDARD_RECORD_FIELDS and key not in entry
+        )
+        if record.exc_info:
+            entry["errorType"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+        return json.dumps(entry, default=str)
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def configure_logging(level: str) -> None:
+    """Set the package's level, keep the SDK's body logging off, and make sure records print.
+
+    In Lambda the runtime's root handler prints our records (as JSON with the `extra` fields
+    under the JSON log format). Where nobody handles the root logger (the CLI), records go to
+    stderr through `JsonFormatter`.
+    """
+    package_logger = logging.getLogger(PACKAGE_LOGGER)
+    package_logger.setLevel(level)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if not logging.getLogger().handlers and not package_logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        package_logger.addHandler(handler)
+
+
+def metric_line(
+    *, function_name: str, secret_arn: str, seconds_to_expiry: int, timestamp_ms: int
+) -> str:
+    """The EMF document of one successful refresh, as a single line."""
+    document = {
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": METRIC_NAMESPACE,
+                    "Dimensions": [[METRIC_DIMENSION]],
+                    "Metrics": [
+                        {"Name": "RefreshSuccess", "Unit": "Count"},
+                        {"Name": "TokenSecondsToExpiry", "Unit": "Seconds"},
+                    ],
+                }
+            ],
+        },
+        METRIC_DIMENSION: function_name,
+        "RefreshSuccess": 1,
+        "TokenSecondsToExpiry": seconds_to_expiry,
+        "secret_arn": secret_arn,
+    }
+    return json.dumps(document, separators=(",", ":")) + "\n"
+
+
+def emit_success_metric(
+    *,
+    function_name: str,
+    secret_arn: str,
+    seconds_to_expiry: int,
+    stream: TextIO | None = None,
+) -> None:
+    out = stream or sys.stdout
+    out.write(
+        metric_line(
+            function_name=function_name,
+            secret_arn=secret_arn,
+            seconds_to_expiry=seconds_to_expiry,
+            timestamp_ms=int(time.time() * 1000),
+        )
+    )
+    out.flush()

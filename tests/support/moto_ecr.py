@@ -1,0 +1,67 @@
+"""Moto's ECR tokens, made realistic: a fresh expiry and a distinct password on every call.
+
+Moto always answers GetAuthorizationToken with `expiresAt` in 2015 and the password
+`<account>-auth-token`. The function rejects a token that is already expired, so tests, the demo
+and the benchmark patch moto's response (in the process that runs moto: in-process `mock_aws` or
+`ThreadedMotoServer`) to the lifetime they need, and record every password handed out so tests
+can search logs and outputs for them.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from moto.ecr.responses import ECRResponse
+
+ECR_TOKEN_LIFETIME = timedelta(hours=12)
+
+
+@dataclass
+class IssuedTokens:
+    """What the patched ECR handed out, so tests can look for leaks of it."""
+
+    lifetime: timedelta = ECR_TOKEN_LIFETIME
+    passwords: list[str] = field(default_factory=list)
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_password(self, registry_id: str) -> str:
+        with self._lock:
+            password = f"{registry_id}-auth-token-{next(self._counter):04d}"
+            self.passwords.append(password)
+        return password
+
+    def secret_material(self) -> list[str]:
+        """Every password, with the base64 forms a token or docker `auth` would carry."""
+        material: list[str] = []
+        for password in self.passwords:
+            encoded = base64.b64encode(f"AWS:{password}".encode()).decode()
+            material += [password, encoded, encoded.rstrip("=")]
+        return material
+
+
+@contextmanager
+def patched_ecr_tokens(lifetime: timedelta = ECR_TOKEN_LIFETIME) -> Iterator[IssuedTokens]:
+    issued = IssuedTokens(lifetime=lifetime)
+    original = ECRResponse.get_authorization_token
+
+    def get_authorization_token(self: ECRResponse) -> object:
+        result = original(self)
+        for item in result.result["authorizationData"]:  # type: ignore[attr-defined]
+            registry_id = item["proxyEndpoint"].removeprefix("https://").split(".", 1)[0]
+            password = issued.next_password(registry_id)
+            item["authorizationToken"] = base64.b64encode(f"AWS:{password}".encode()).decode()
+            item["expiresAt"] = datetime.now(UTC) + issued.lifetime
+        return result
+
+    ECRResponse.get_authorization_token = get_authorization_token  # type: ignore[method-assign]
+    try:
+        yield issued
+    finally:
+        ECRResponse.get_authorization_token = original  # type: ignore[method-assign]
