@@ -1,0 +1,193 @@
+################################################################################
+# Read access for External Secrets Operator: a policy document (output eso_read_policy_json),
+# an optional role for ESO (IRSA and/or EKS Pod Identity), and an optional secret resource
+# policy for readers in other accounts.
+################################################################################
+
+locals {
+  eso_role_name    = coalesce(var.eso_role_name, "${var.name}-eso")
+  eso_pod_identity = var.eso_pod_identity || var.eso_pod_identity_cluster_name != null
+  eso_subject      = "system:serviceaccount:${var.eso_namespace}:${var.eso_service_account}"
+  # oidc.eks.<region>.amazonaws.com/id/<id>: the issuer the IRSA trust conditions are keyed on.
+  eso_oidc_issuer = try(split("oidc-provider/", var.eso_oidc_provider_arn)[1], null)
+
+  # ESO reads the primary or a replica; each is decrypted with its own region's key.
+  eso_secret_arns = concat([local.secret_arn], values(local.secret_replica_arns))
+  eso_kms_key_arns = compact(concat(
+    [var.secret_kms_key_arn],
+    [for replica in var.create_secret ? var.secret_replicas : [] : replica.kms_key_arn],
+  ))
+  eso_secret_regions = concat([local.secret_region], keys(local.secret_replica_arns))
+}
+
+data "aws_iam_policy_document" "eso_read" {
+  count = local.create ? 1 : 0
+
+  # ESO's SecretStore reads the docker config (and its metadata) from the secret or a replica.
+  statement {
+    sid       = "ReadSecret"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = local.eso_secret_arns
+  }
+
+  # Secrets Manager decrypts the secret under its customer-managed key with ESO's credentials.
+  dynamic "statement" {
+    for_each = length(local.eso_kms_key_arns) > 0 ? ["kms"] : []
+    content {
+      sid       = "DecryptSecret"
+      actions   = ["kms:Decrypt"]
+      resources = local.eso_kms_key_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [for region in local.eso_secret_regions : "secretsmanager.${region}.${local.dns_suffix}"]
+      }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "eso_assume_role" {
+  count = local.create && var.create_eso_role ? 1 : 0
+
+  # IRSA: ESO's service account, through the cluster's OIDC provider.
+  dynamic "statement" {
+    for_each = var.eso_oidc_provider_arn != null ? ["irsa"] : []
+    content {
+      sid     = "EsoIrsa"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+
+      principals {
+        type        = "Federated"
+        identifiers = [var.eso_oidc_provider_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.eso_oidc_issuer}:sub"
+        values   = [local.eso_subject]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.eso_oidc_issuer}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+    }
+  }
+
+  # EKS Pod Identity: the EKS auth service assumes the role for ESO's service account, tagging
+  # the session with the namespace, service account (and cluster, when given).
+  dynamic "statement" {
+    for_each = local.eso_pod_identity ? ["pod-identity"] : []
+    content {
+      sid     = "EsoPodIdentity"
+      actions = ["sts:AssumeRole", "sts:TagSession"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["pods.eks.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/kubernetes-namespace"
+        values   = [var.eso_namespace]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/kubernetes-service-account"
+        values   = [var.eso_service_account]
+      }
+
+      dynamic "condition" {
+        for_each = var.eso_pod_identity_cluster_name != null ? [var.eso_pod_identity_cluster_name] : []
+        content {
+          test     = "StringEquals"
+          variable = "aws:RequestTag/eks-cluster-name"
+          values   = [condition.value]
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role" "eso" {
+  count = local.create && var.create_eso_role ? 1 : 0
+
+  name                 = local.eso_role_name
+  path                 = var.role_path
+  description          = "External Secrets Operator (${local.eso_subject}): reads the ECR pull credentials secret ${coalesce(local.secret_name, "of ${var.name}")}."
+  assume_role_policy   = data.aws_iam_policy_document.eso_assume_role[0].json
+  permissions_boundary = var.role_permissions_boundary_arn
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.eso_oidc_provider_arn != null || local.eso_pod_identity
+      error_message = "The ESO role needs a trust: set eso_oidc_provider_arn (IRSA) and/or eso_pod_identity = true (EKS Pod Identity)."
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "eso" {
+  count = local.create && var.create_eso_role ? 1 : 0
+
+  name   = "read-ecr-pull-secret"
+  role   = aws_iam_role.eso[0].id
+  policy = data.aws_iam_policy_document.eso_read[0].json
+}
+
+resource "aws_eks_pod_identity_association" "eso" {
+  count = local.create && var.create_eso_role && var.eso_pod_identity_cluster_name != null ? 1 : 0
+
+  cluster_name    = var.eso_pod_identity_cluster_name
+  namespace       = var.eso_namespace
+  service_account = var.eso_service_account
+  role_arn        = aws_iam_role.eso[0].arn
+
+  tags = var.tags
+}
+
+################################################################################
+# Secret resource policy for readers in other accounts
+################################################################################
+
+data "aws_iam_policy_document" "secret_policy" {
+  count = local.create && length(var.secret_reader_principal_arns) > 0 ? 1 : 0
+
+  # Readers in other accounts (e.g. their ESO roles) read the docker config.
+  statement {
+    sid       = "CrossAccountRead"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [local.secret_arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.secret_reader_principal_arns
+    }
+  }
+}
+
+resource "aws_secretsmanager_secret_policy" "this" {
+  count = local.create && length(var.secret_reader_principal_arns) > 0 ? 1 : 0
+
+  secret_arn          = local.secret_arn
+  policy              = data.aws_iam_policy_document.secret_policy[0].json
+  block_public_policy = true
+
+  lifecycle {
+    precondition {
+      condition     = var.secret_kms_key_arn != null
+      error_message = "secret_reader_principal_arns needs a customer-managed KMS key (secret_kms_key_arn): the AWS managed key aws/secretsmanager cannot be used from other accounts. Also allow those readers kms:Decrypt in that key's policy."
+    }
+  }
+}

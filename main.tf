@@ -1,0 +1,107 @@
+# ecr-token-rotator: a Lambda function keeps a Secrets Manager secret holding a docker config
+# with fresh Amazon ECR pull credentials; External Secrets Operator reads it into clusters.
+#
+# Files, in the order a reviewer may read them:
+#   main.tf     inputs resolved into locals, and the secret
+#   iam.tf      the function's role and every permission it has, each with who uses it
+#   lambda.tf   log group and function
+#   trigger.tf  schedule mode (EventBridge + invoke on apply) or rotation mode (Secrets Manager)
+#   alarms.tf   errors and staleness alarms
+#   eso.tf      read access for External Secrets Operator (policy, role, pod identity, cross-account)
+
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  create        = var.create
+  schedule_mode = var.trigger_mode == "schedule"
+  rotation_mode = var.trigger_mode == "rotation"
+
+  partition  = data.aws_partition.current.partition
+  dns_suffix = data.aws_partition.current.dns_suffix
+  account_id = data.aws_caller_identity.current.account_id
+  # Provider 6 reads the region from `region` and deprecates `name`; provider 5 has only `name`.
+  # Naming either attribute fails or warns on one major, so look up whichever this one has.
+  region = coalesce(lookup(data.aws_region.current, "region", null), lookup(data.aws_region.current, "name", null))
+
+  # ECR registries the docker config covers. Empty inputs mean what the function defaults to:
+  # its own region and its own account. Regions outer, registry IDs inner: the order the
+  # function writes the docker config's "auths" in.
+  ecr_regions      = length(var.ecr_regions) > 0 ? var.ecr_regions : [local.region]
+  ecr_registry_ids = length(var.ecr_registry_ids) > 0 ? var.ecr_registry_ids : [local.account_id]
+  registry_hosts = flatten([
+    for region in local.ecr_regions : [
+      for registry_id in local.ecr_registry_ids : "${registry_id}.dkr.ecr.${region}.${local.dns_suffix}"
+    ]
+  ])
+  # The token carries the role's ECR pull permissions: by default every repository of the
+  # covered registries, never every repository of every account.
+  ecr_repository_arns = length(var.ecr_repository_arns) > 0 ? var.ecr_repository_arns : flatten([
+    for region in local.ecr_regions : [
+      for registry_id in local.ecr_registry_ids : "arn:${local.partition}:ecr:${region}:${registry_id}:repository/*"
+    ]
+  ])
+
+  # The secret: created here, or an existing one by ARN.
+  secret_arn    = var.create_secret ? try(aws_secretsmanager_secret.this[0].arn, null) : var.secret_arn
+  secret_name   = var.create_secret ? try(aws_secretsmanager_secret.this[0].name, null) : try(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:(.+)-[A-Za-z0-9]{6}$", var.secret_arn)[0], null)
+  secret_region = var.create_secret ? local.region : try(split(":", var.secret_arn)[3], null)
+  # Replicas keep the primary's ARN except for the region.
+  secret_replica_arns = {
+    for replica in var.create_secret ? var.secret_replicas : [] :
+    replica.region => try(replace(local.secret_arn, ":secretsmanager:${local.region}:", ":secretsmanager:${replica.region}:"), null)
+  }
+  kms_enabled = var.secret_kms_key_arn != null
+
+  # Refresh period in minutes, for the staleness alarm's precondition. Rotation can start
+  # anywhere in its (up to) one-hour window, so its worst gap is N+1 hours.
+  schedule_minutes       = tonumber(regex("[0-9]+", var.schedule_expression)) * (strcontains(var.schedule_expression, "hour") ? 60 : 1)
+  rotation_minutes       = (tonumber(regex("[0-9]+", var.rotation_schedule_expression)) + 1) * 60
+  refresh_period_minutes = local.rotation_mode ? local.rotation_minutes : local.schedule_minutes
+
+  # The function's environment (the contract of the Lambda package). Optional settings are
+  # left out when empty, so the function applies its own defaults.
+  environment = merge(
+    {
+      SECRET_ID = local.secret_arn
+      LOG_LEVEL = var.log_level
+    },
+    length(var.ecr_regions) > 0 ? { ECR_REGIONS = join(",", var.ecr_regions) } : {},
+    length(var.ecr_registry_ids) > 0 ? { ECR_REGISTRY_IDS = join(",", var.ecr_registry_ids) } : {},
+    length(var.probe_images) > 0 ? { PROBE_IMAGES = join(",", var.probe_images) } : {},
+  )
+
+  metric_namespace = "ECRTokenRotator"
+}
+
+################################################################################
+# Secret (no secret version: the function writes every version, the first one during apply)
+################################################################################
+
+resource "aws_secretsmanager_secret" "this" {
+  count = local.create && var.create_secret ? 1 : 0
+
+  name                    = var.secret_name_prefix == null ? coalesce(var.secret_name, var.name) : null
+  name_prefix             = var.secret_name_prefix
+  description             = var.secret_description
+  kms_key_id              = var.secret_kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_in_days
+
+  dynamic "replica" {
+    for_each = var.secret_replicas
+    content {
+      region     = replica.value.region
+      kms_key_id = replica.value.kms_key_arn
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.secret_name == null || var.secret_name_prefix == null
+      error_message = "Set secret_name or secret_name_prefix, not both."
+    }
+  }
+}

@@ -1,0 +1,148 @@
+################################################################################
+# Secret
+################################################################################
+
+output "secret_arn" {
+  description = "ARN of the secret holding the docker config (created or existing). ESO's ExternalSecret reads it."
+  value       = local.create ? local.secret_arn : null
+}
+
+output "secret_name" {
+  description = "Name of the secret (the remoteRef key for ESO)."
+  value       = local.create ? local.secret_name : null
+}
+
+output "secret_replica_arns" {
+  description = "ARNs of the secret's replicas, by region."
+  value       = local.create ? local.secret_replica_arns : null
+}
+
+################################################################################
+# Lambda function
+################################################################################
+
+output "lambda_function_arn" {
+  description = "ARN of the Lambda function."
+  value       = try(aws_lambda_function.this[0].arn, null)
+}
+
+output "lambda_function_name" {
+  description = "Name of the Lambda function (also the FunctionName dimension of its metrics)."
+  value       = try(aws_lambda_function.this[0].function_name, null)
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's IAM role. The ECR token carries this role's ECR permissions: repositories in other accounts must allow it in their repository policies."
+  value       = try(aws_iam_role.this[0].arn, null)
+}
+
+output "lambda_role_name" {
+  description = "Name of the function's IAM role."
+  value       = try(aws_iam_role.this[0].name, null)
+}
+
+output "cloudwatch_log_group_name" {
+  description = "Name of the function's log group."
+  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}
+
+output "cloudwatch_log_group_arn" {
+  description = "ARN of the function's log group."
+  value       = try(aws_cloudwatch_log_group.this[0].arn, null)
+}
+
+output "region" {
+  description = "Region of the function (and of a secret the module creates)."
+  value       = local.create ? local.region : null
+}
+
+################################################################################
+# Trigger
+################################################################################
+
+output "trigger_mode" {
+  description = "schedule or rotation."
+  value       = local.create ? var.trigger_mode : null
+}
+
+output "eventbridge_rule_arn" {
+  description = "ARN of the EventBridge schedule rule (null in rotation mode)."
+  value       = try(aws_cloudwatch_event_rule.this[0].arn, null)
+}
+
+output "eventbridge_rule_name" {
+  description = "Name of the EventBridge schedule rule (null in rotation mode)."
+  value       = try(aws_cloudwatch_event_rule.this[0].name, null)
+}
+
+output "rotation_enabled" {
+  description = "Whether Secrets Manager native rotation is enabled on the secret (true in rotation mode)."
+  value       = try(aws_secretsmanager_secret_rotation.this[0].rotation_enabled, local.create ? false : null)
+}
+
+################################################################################
+# Registries the docker config covers
+################################################################################
+
+output "registry_hosts" {
+  description = "Registry hosts (<registry id>.dkr.ecr.<region>.<DNS suffix>) the docker config holds credentials for, in the function's order: for each region, every registry ID."
+  value       = local.create ? local.registry_hosts : null
+}
+
+output "ecr_regions" {
+  description = "Regions whose registries the docker config covers."
+  value       = local.create ? local.ecr_regions : null
+}
+
+output "ecr_registry_ids" {
+  description = "Account IDs whose registries the docker config covers."
+  value       = local.create ? local.ecr_registry_ids : null
+}
+
+output "ecr_repository_arns" {
+  description = "Repositories the token may pull from (the role's ECR pull permissions)."
+  value       = local.create ? local.ecr_repository_arns : null
+}
+
+################################################################################
+# Alarms and metrics
+################################################################################
+
+output "staleness_alarm_arn" {
+  description = "ARN of the alarm that fires when no refresh succeeded within the staleness window."
+  value       = try(aws_cloudwatch_metric_alarm.staleness[0].arn, null)
+}
+
+output "errors_alarm_arn" {
+  description = "ARN of the alarm on failed invocations."
+  value       = try(aws_cloudwatch_metric_alarm.errors[0].arn, null)
+}
+
+output "cloudwatch_metric_namespace" {
+  description = "CloudWatch namespace of the function's metrics (RefreshSuccess, TokenSecondsToExpiry; dimension FunctionName)."
+  value       = local.create ? local.metric_namespace : null
+}
+
+################################################################################
+# External Secrets Operator access
+################################################################################
+
+output "eso_read_policy_json" {
+  description = "IAM policy JSON that lets a principal (e.g. ESO's role) read the secret and its replicas: GetSecretValue and DescribeSecret, plus kms:Decrypt through Secrets Manager when a CMK encrypts them."
+  value       = try(data.aws_iam_policy_document.eso_read[0].json, null)
+}
+
+output "eso_role_arn" {
+  description = "ARN of the ESO role (null unless create_eso_role): the eks.amazonaws.com/role-arn annotation for IRSA."
+  value       = try(aws_iam_role.eso[0].arn, null)
+}
+
+output "eso_role_name" {
+  description = "Name of the ESO role (null unless create_eso_role)."
+  value       = try(aws_iam_role.eso[0].name, null)
+}
+
+output "eso_pod_identity_association_arn" {
+  description = "ARN of the EKS Pod Identity association for ESO's service account (null unless created)."
+  value       = try(aws_eks_pod_identity_association.eso[0].association_arn, null)
+}

@@ -1,0 +1,105 @@
+################################################################################
+# Schedule mode: an EventBridge rule invokes the function asynchronously; the function also
+# runs once during apply, so the secret holds a valid token as soon as apply finishes.
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "this" {
+  count = local.create && local.schedule_mode ? 1 : 0
+
+  name                = var.name
+  description         = "Refreshes the ECR pull credentials in ${coalesce(local.secret_name, "the secret")}."
+  schedule_expression = var.schedule_expression
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  count = local.create && local.schedule_mode ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.this[0].name
+  arn  = aws_lambda_function.this[0].arn
+}
+
+resource "aws_lambda_permission" "eventbridge" {
+  count = local.create && local.schedule_mode ? 1 : 0
+
+  statement_id  = "AllowInvokeFromEventBridgeRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this[0].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.this[0].arn
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = local.create && local.schedule_mode ? 1 : 0
+
+  function_name                = aws_lambda_function.this[0].function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+
+  dynamic "destination_config" {
+    for_each = var.on_failure_destination_arn == null ? [] : [var.on_failure_destination_arn]
+    content {
+      on_failure {
+        destination = destination_config.value
+      }
+    }
+  }
+
+  # Lambda checks at configuration time that the role may use the destination.
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_invocation" "this" {
+  count = local.create && local.schedule_mode && var.invoke_on_apply ? 1 : 0
+
+  function_name = aws_lambda_function.this[0].function_name
+  # A manual refresh; the response holds no secret material (the function's return contract),
+  # so it is safe in state.
+  input = jsonencode({})
+
+  # Refresh again whenever the code or anything the function runs with changes.
+  triggers = {
+    source_code_hash = local.lambda_source_code_hash
+    environment      = sha256(jsonencode(local.environment))
+    policy           = sha256(data.aws_iam_policy_document.function[0].json)
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.this,
+  ]
+}
+
+################################################################################
+# Rotation mode: Secrets Manager native rotation invokes the function. Enabling rotation
+# rotates at once, which writes the first version.
+################################################################################
+
+resource "aws_lambda_permission" "secretsmanager" {
+  count = local.create && local.rotation_mode ? 1 : 0
+
+  statement_id  = "AllowInvokeFromSecretsManagerRotation"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this[0].function_name
+  principal     = "secretsmanager.amazonaws.com"
+  source_arn    = local.secret_arn
+}
+
+resource "aws_secretsmanager_secret_rotation" "this" {
+  count = local.create && local.rotation_mode ? 1 : 0
+
+  secret_id           = local.secret_arn
+  rotation_lambda_arn = aws_lambda_function.this[0].arn
+  rotate_immediately  = true
+
+  rotation_rules {
+    schedule_expression = var.rotation_schedule_expression
+  }
+
+  depends_on = [
+    aws_lambda_permission.secretsmanager,
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.this,
+  ]
+}

@@ -1,0 +1,532 @@
+################################################################################
+# General
+################################################################################
+
+variable "create" {
+  description = "Whether to create anything at all. With false the module creates nothing and every output is null."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Name of the Lambda function; also the default name of its IAM role, log group (/aws/lambda/<name>), EventBridge rule, alarms and secret."
+  type        = string
+  default     = "ecr-token-rotator"
+
+  validation {
+    # Lambda function names allow 64 characters; IAM role names (which default to this) also 64.
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1 to 64 letters, digits, hyphens or underscores (a Lambda function name)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource the module creates that supports tags."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Secret
+################################################################################
+
+variable "create_secret" {
+  description = "Whether to create the secret. With false, set secret_arn to an existing secret: the function keeps that secret's other JSON keys."
+  type        = bool
+  default     = true
+}
+
+variable "secret_arn" {
+  description = "Full ARN (with its 6-character suffix) of an existing secret to keep fresh. Used only when create_secret is false."
+  type        = string
+  default     = null
+
+  validation {
+    # IAM matches the full ARN; a partial ARN (no suffix) would not match the secret.
+    condition     = var.secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.secret_arn))
+    error_message = "secret_arn must be a full Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-pull-AbCdEf."
+  }
+}
+
+variable "secret_name" {
+  description = "Name of the secret to create. Defaults to var.name. Conflicts with secret_name_prefix."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.secret_name == null || can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.secret_name))
+    error_message = "secret_name may hold 1 to 512 letters, digits and /_+=.@- characters."
+  }
+}
+
+variable "secret_name_prefix" {
+  description = "Name prefix of the secret to create (Terraform appends a unique suffix), instead of a fixed secret_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.secret_name_prefix == null || can(regex("^[A-Za-z0-9/_+=.@-]{1,486}$", var.secret_name_prefix))
+    error_message = "secret_name_prefix may hold 1 to 486 letters, digits and /_+=.@- characters."
+  }
+}
+
+variable "secret_description" {
+  description = "Description of the secret to create."
+  type        = string
+  default     = "Docker config JSON with Amazon ECR pull credentials, refreshed by the ecr-token-rotator Lambda function."
+}
+
+variable "secret_kms_key_arn" {
+  description = "ARN of the customer-managed KMS key that encrypts the secret (null: the AWS managed key aws/secretsmanager). For an existing secret, give the key it uses. The function gets kms:Decrypt/GenerateDataKey on this key, through Secrets Manager only."
+  type        = string
+  default     = null
+
+  validation {
+    # A key ARN, not an alias: IAM policies match key ARNs only.
+    condition     = var.secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.secret_kms_key_arn))
+    error_message = "secret_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias."
+  }
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days Secrets Manager keeps the secret after deletion: 0 (delete at once) or 7 to 30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_in_days == 0 || (var.secret_recovery_window_in_days >= 7 && var.secret_recovery_window_in_days <= 30)
+    error_message = "secret_recovery_window_in_days must be 0 or between 7 and 30."
+  }
+}
+
+variable "secret_replicas" {
+  description = "Regions to replicate the created secret to, each with an optional customer-managed KMS key ARN in that region (null: aws/secretsmanager there). ESO in those regions reads the replica."
+  type = list(object({
+    region      = string
+    kms_key_arn = optional(string)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for replica in var.secret_replicas : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", replica.region))])
+    error_message = "Each secret_replicas region must be a region name such as eu-west-1."
+  }
+
+  validation {
+    condition     = alltrue([for replica in var.secret_replicas : replica.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", replica.kms_key_arn))])
+    error_message = "Each secret_replicas kms_key_arn must be a KMS key ARN, not an alias."
+  }
+}
+
+variable "secret_reader_principal_arns" {
+  description = "IAM principals in other accounts (role, user or account root ARNs) allowed to read the secret through a secret resource policy. Needs secret_kms_key_arn (checked by a precondition); their account must also allow them kms:Decrypt on that key."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.secret_reader_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", arn))])
+    error_message = "Each secret_reader_principal_arns entry must be an IAM role, user or root ARN."
+  }
+}
+
+################################################################################
+# ECR registries the token covers
+################################################################################
+
+variable "ecr_regions" {
+  description = "Regions whose ECR registries the docker config covers (ECR_REGIONS). Empty: the function's own region."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for region in var.ecr_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", region))])
+    error_message = "Each ecr_regions entry must be a region name such as eu-central-1."
+  }
+}
+
+variable "ecr_registry_ids" {
+  description = "12-digit account IDs whose registries the docker config covers (ECR_REGISTRY_IDS). Empty: this account. Other accounts' repositories must also allow this role in their repository policies."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.ecr_registry_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "Each ecr_registry_ids entry must be a 12-digit AWS account ID."
+  }
+}
+
+variable "ecr_repository_arns" {
+  description = "Repositories the token may pull (the token carries this role's ECR permissions). Empty: every repository (repository/*) of ecr_registry_ids in ecr_regions."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.ecr_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/.+$", arn))])
+    error_message = "Each ecr_repository_arns entry must be an ECR repository ARN, e.g. arn:aws:ecr:eu-central-1:123456789012:repository/app (a trailing * is allowed)."
+  }
+}
+
+variable "probe_images" {
+  description = "ECR images the function pulls a manifest of (HEAD) with the new token before it publishes it (PROBE_IMAGES), e.g. 123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest. Each must be in a covered registry."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for image in var.probe_images : can(regex("^[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$", image))])
+    error_message = "Each probe_images entry must be an ECR image reference <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>)."
+  }
+}
+
+################################################################################
+# Lambda function
+################################################################################
+
+variable "lambda_zip_path" {
+  description = "Path to a deployment zip you built yourself. Null: the zip committed with the module (dist/ecr-token-rotator.zip)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_runtime" {
+  description = "Lambda Python runtime. The package needs Python 3.11 or newer."
+  type        = string
+  default     = "python3.13"
+
+  validation {
+    condition     = contains(["python3.11", "python3.12", "python3.13", "python3.14"], var.lambda_runtime)
+    error_message = "lambda_runtime must be a Lambda Python runtime of 3.11 or newer: python3.11, python3.12, python3.13 or python3.14."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the function: arm64 (cheaper) or x86_64. The package is pure Python and runs on both."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of the function in MB (128 to 10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240 && floor(var.lambda_memory_size) == var.lambda_memory_size
+    error_message = "lambda_memory_size must be a whole number of MB between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of one invocation in seconds (1 to 900)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 900 && floor(var.lambda_timeout) == var.lambda_timeout
+    error_message = "lambda_timeout must be a whole number of seconds between 1 and 900."
+  }
+}
+
+variable "lambda_reserved_concurrent_executions" {
+  description = "Reserved concurrency. 1 (default) makes refreshes run one at a time, so two never race. -1 reserves none: needed in accounts whose concurrency quota is too small to reserve any (Lambda keeps 100 unreserved). 0 would stop the function and is rejected."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.lambda_reserved_concurrent_executions == -1 || (var.lambda_reserved_concurrent_executions >= 1 && floor(var.lambda_reserved_concurrent_executions) == var.lambda_reserved_concurrent_executions)
+    error_message = "lambda_reserved_concurrent_executions must be -1 (unreserved) or a whole number of at least 1 (0 would throttle every invocation)."
+  }
+}
+
+variable "log_level" {
+  description = "Application log level of the function (LOG_LEVEL and the Lambda application log level): DEBUG or INFO only. The success metric is an EMF line without a level, which Lambda files as INFO: a level above INFO would drop it and the staleness alarm would fire."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO"], var.log_level)
+    error_message = "log_level must be DEBUG or INFO: above INFO, Lambda drops the EMF metric lines (filed as INFO) and the staleness alarm fires."
+  }
+}
+
+variable "enable_xray_tracing" {
+  description = "Whether to turn on active X-Ray tracing (adds the X-Ray write permissions)."
+  type        = bool
+  default     = false
+}
+
+variable "vpc_config" {
+  description = "Run the function in these subnets with these security groups (adds the network-interface permissions Lambda needs). The subnets need a route to ECR, Secrets Manager and CloudWatch Logs (NAT or VPC endpoints). Null: no VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.vpc_config == null || try(length(var.vpc_config.subnet_ids) > 0 && alltrue([for id in var.vpc_config.subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))]), false)
+    error_message = "vpc_config.subnet_ids must list at least one subnet ID (subnet-...)."
+  }
+
+  validation {
+    condition     = var.vpc_config == null || try(length(var.vpc_config.security_group_ids) > 0 && alltrue([for id in var.vpc_config.security_group_ids : can(regex("^sg-[0-9a-f]+$", id))]), false)
+    error_message = "vpc_config.security_group_ids must list at least one security group ID (sg-...)."
+  }
+}
+
+variable "lambda_role_name" {
+  description = "Name of the function's IAM role. Defaults to var.name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.lambda_role_name))
+    error_message = "lambda_role_name must be 1 to 64 characters of letters, digits and +=,.@_-."
+  }
+}
+
+variable "role_path" {
+  description = "Path of the IAM roles the module creates."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path))
+    error_message = "role_path must begin and end with / (e.g. / or /service/)."
+  }
+}
+
+variable "role_permissions_boundary_arn" {
+  description = "ARN of the permissions boundary policy for the IAM roles the module creates."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary_arn))
+    error_message = "role_permissions_boundary_arn must be an IAM policy ARN."
+  }
+}
+
+variable "cloudwatch_log_group_retention_in_days" {
+  description = "Days to keep the function's logs: one of the values CloudWatch Logs accepts."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_log_group_retention_in_days)
+    error_message = "cloudwatch_log_group_retention_in_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "cloudwatch_log_group_kms_key_arn" {
+  description = "ARN of a KMS key to encrypt the function's log group (its key policy must allow the CloudWatch Logs service). Null: CloudWatch Logs' default encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudwatch_log_group_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.cloudwatch_log_group_kms_key_arn))
+    error_message = "cloudwatch_log_group_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+################################################################################
+# Trigger: schedule (EventBridge) or rotation (Secrets Manager)
+################################################################################
+
+variable "trigger_mode" {
+  description = "schedule: an EventBridge rule invokes the function and it refreshes the secret in place. rotation: Secrets Manager native rotation invokes it (for rules that require rotation on every secret)."
+  type        = string
+  default     = "schedule"
+
+  validation {
+    condition     = contains(["schedule", "rotation"], var.trigger_mode)
+    error_message = "trigger_mode must be schedule or rotation."
+  }
+}
+
+variable "schedule_expression" {
+  description = "Refresh schedule in schedule mode: rate(1 hour), rate(N hours) with N from 2 to 8, or rate(N minutes) with N from 10 to 480. ECR tokens last 12 hours; Secrets Manager advises at most one write per 10 minutes."
+  type        = string
+  default     = "rate(6 hours)"
+
+  validation {
+    # EventBridge wants the singular unit for 1 ("rate(1 hour)"), the plural for more.
+    condition = anytrue([
+      var.schedule_expression == "rate(1 hour)",
+      try(contains(range(2, 9), tonumber(regex("^rate\\(([1-9][0-9]*) hours\\)$", var.schedule_expression)[0])), false),
+      try(contains(range(10, 481), tonumber(regex("^rate\\(([1-9][0-9]*) minutes\\)$", var.schedule_expression)[0])), false),
+    ])
+    error_message = "schedule_expression must be rate(1 hour), rate(N hours) with N from 2 to 8, or rate(N minutes) with N from 10 to 480: at least 10 minutes apart (Secrets Manager write advice), at most 8 hours (room for retries within the 12-hour token lifetime)."
+  }
+}
+
+variable "rotation_schedule_expression" {
+  description = "Rotation schedule in rotation mode: rate(N hours) with N from 4 (the Secrets Manager minimum) to 8. The rotation window adds up to an hour, so the longest gap is N+1 hours."
+  type        = string
+  default     = "rate(6 hours)"
+
+  validation {
+    condition     = try(contains(range(4, 9), tonumber(regex("^rate\\(([1-9][0-9]*) hours\\)$", var.rotation_schedule_expression)[0])), false)
+    error_message = "rotation_schedule_expression must be rate(N hours) with N from 4 to 8: Secrets Manager rotates at most every 4 hours, and N+1 hours must stay well inside the 12-hour token lifetime."
+  }
+}
+
+variable "invoke_on_apply" {
+  description = "Schedule mode: invoke the function during apply (aws_lambda_invocation, again whenever its code or configuration changes) so the secret holds a valid token when apply finishes. Rotation mode always rotates when rotation is enabled."
+  type        = bool
+  default     = true
+}
+
+variable "maximum_retry_attempts" {
+  description = "Schedule mode: retries of a failed asynchronous invocation (0 to 2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.maximum_retry_attempts)
+    error_message = "maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "maximum_event_age_in_seconds" {
+  description = "Schedule mode: how long Lambda keeps trying an event (60 to 21600 seconds)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.maximum_event_age_in_seconds >= 60 && var.maximum_event_age_in_seconds <= 21600
+    error_message = "maximum_event_age_in_seconds must be between 60 and 21600."
+  }
+}
+
+variable "on_failure_destination_arn" {
+  description = "Schedule mode: where Lambda sends the record of an invocation that failed every retry: an SQS queue, SNS topic, Lambda function, EventBridge event bus or S3 bucket ARN. The function's role gets the one send/publish/invoke/put permission that type needs, on this ARN only."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.on_failure_destination_arn == null || anytrue([
+      can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.on_failure_destination_arn)),
+      can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.on_failure_destination_arn)),
+      can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.on_failure_destination_arn)),
+      can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9/._-]{1,256}$", var.on_failure_destination_arn)),
+      can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.on_failure_destination_arn)),
+    ])
+    error_message = "on_failure_destination_arn must be the ARN of a standard SQS queue, standard SNS topic, Lambda function (unqualified), EventBridge event bus or S3 bucket."
+  }
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+variable "alarms" {
+  description = <<-EOT
+    CloudWatch alarms: `enabled` (default true); `staleness_window_hours` (default 8): the staleness alarm fires when no refresh succeeded within this many hours (whole hours, longer than the refresh period and shorter than the 12-hour token lifetime); `errors_threshold` (default 1): failed invocations within an hour that raise the errors alarm; `alarm_actions` / `ok_actions`: ARNs to notify (e.g. SNS topics).
+  EOT
+  type = object({
+    enabled                = optional(bool, true)
+    staleness_window_hours = optional(number, 8)
+    errors_threshold       = optional(number, 1)
+    alarm_actions          = optional(list(string), [])
+    ok_actions             = optional(list(string), [])
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.alarms.staleness_window_hours >= 1 && var.alarms.staleness_window_hours <= 11 && floor(var.alarms.staleness_window_hours) == var.alarms.staleness_window_hours
+    error_message = "alarms.staleness_window_hours must be a whole number of hours from 1 to 11 (shorter than the 12-hour token lifetime)."
+  }
+
+  validation {
+    condition     = var.alarms.errors_threshold >= 1
+    error_message = "alarms.errors_threshold must be at least 1."
+  }
+
+  validation {
+    condition     = alltrue([for arn in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:[a-z0-9-]+:", arn))])
+    error_message = "alarms.alarm_actions and alarms.ok_actions must hold ARNs."
+  }
+}
+
+################################################################################
+# External Secrets Operator (ESO) access
+################################################################################
+
+variable "create_eso_role" {
+  description = "Whether to create an IAM role for External Secrets Operator that can read the secret (see eso_read_policy_json). Trusts IRSA (eso_oidc_provider_arn) and/or EKS Pod Identity (eso_pod_identity)."
+  type        = bool
+  default     = false
+}
+
+variable "eso_role_name" {
+  description = "Name of the ESO role. Defaults to <name>-eso."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.eso_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.eso_role_name))
+    error_message = "eso_role_name must be 1 to 64 characters of letters, digits and +=,.@_-."
+  }
+}
+
+variable "eso_namespace" {
+  description = "Kubernetes namespace of ESO's service account (the one that reads the secret)."
+  type        = string
+  default     = "external-secrets"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.eso_namespace))
+    error_message = "eso_namespace must be a Kubernetes namespace name (DNS label)."
+  }
+}
+
+variable "eso_service_account" {
+  description = "Name of ESO's Kubernetes service account."
+  type        = string
+  default     = "external-secrets"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", var.eso_service_account))
+    error_message = "eso_service_account must be a Kubernetes service account name."
+  }
+}
+
+variable "eso_oidc_provider_arn" {
+  description = "IRSA: ARN of the cluster's IAM OIDC provider; the ESO role then trusts that service account through it. Null: no IRSA trust."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.eso_oidc_provider_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/.+$", var.eso_oidc_provider_arn))
+    error_message = "eso_oidc_provider_arn must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)."
+  }
+}
+
+variable "eso_pod_identity" {
+  description = "EKS Pod Identity: whether the ESO role trusts pods.eks.amazonaws.com for that namespace and service account."
+  type        = bool
+  default     = false
+}
+
+variable "eso_pod_identity_cluster_name" {
+  description = "EKS Pod Identity: cluster to create the aws_eks_pod_identity_association in (and to restrict the trust to). Null: no association (create it elsewhere)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.eso_pod_identity_cluster_name == null || can(regex("^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$", var.eso_pod_identity_cluster_name))
+    error_message = "eso_pod_identity_cluster_name must be an EKS cluster name."
+  }
+}
