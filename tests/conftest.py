@@ -15,6 +15,7 @@ from moto import mock_aws
 from ecr_token_rotator import aws, handler
 from tests.support.moto_ecr import IssuedTokens, patched_ecr_tokens
 from tests.support.registry_stub import RegistryStub, registry_stub
+from tests.support.secrets_manager_model import faithful_versions
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "eu-central-1"
@@ -43,7 +44,7 @@ def fake_aws_environment(
 
 @pytest.fixture
 def moto() -> Iterator[None]:
-    with mock_aws():
+    with mock_aws(), faithful_versions():
         yield
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from . import __version__
 
@@ -20,10 +20,13 @@ if TYPE_CHECKING:
     from types_boto3_ecr import ECRClient
     from types_boto3_secretsmanager import SecretsManagerClient
 
+# Endpoint unreachable, DNS, connect/read timeouts, TLS: "check the network path" errors.
+NETWORK_ERRORS = (ConnectionError, HTTPClientError)
+
 MAX_ATTEMPTS = 4  # first try + 3 retries; bounded so a run ends well inside the Lambda timeout
 
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=5,
     read_timeout=15,
     user_agent_extra=f"ecr-token-rotator/{__version__}",

@@ -34,10 +34,14 @@ def fetch_region_credential(region: str, now: datetime) -> RegistryCredential:
                 f"{aws.MAX_ATTEMPTS} attempts; the next scheduled run will retry"
             ) from e
         raise EcrTokenError(f"ECR GetAuthorizationToken failed in {region} with {code}") from e
-    except BotoCoreError as e:  # endpoint unreachable, timeouts, no credentials
+    except aws.NETWORK_ERRORS as e:
         raise EcrTokenError(
             f"cannot reach ECR in {region} ({type(e).__name__}); check the network path "
             "(NAT or an ecr.api VPC endpoint in VPC mode)"
+        ) from e
+    except BotoCoreError as e:  # credentials missing, invalid parameters
+        raise EcrTokenError(
+            f"GetAuthorizationToken in {region} failed before reaching AWS: {e}"
         ) from e
     items = response.get("authorizationData") or []
     if len(items) != 1:

@@ -39,15 +39,17 @@ def _kms_action(action: str) -> str:
     return "kms:Decrypt" if action == "GetSecretValue" else "kms:GenerateDataKey and kms:Decrypt"
 
 
-def translate_error(
+def translate_error(  # noqa: PLR0911 - one return per family of AWS errors reads best
     error: ClientError | BotoCoreError, action: str, secret_id: str
 ) -> RotatorError:
     """Turn a failed Secrets Manager call into an error that says what to do."""
-    if isinstance(error, BotoCoreError):
+    if isinstance(error, aws.NETWORK_ERRORS):
         return SecretError(
             f"cannot reach Secrets Manager for {action} on {secret_id} ({type(error).__name__}); "
             "check the network path (NAT or a secretsmanager VPC endpoint in VPC mode)"
         )
+    if isinstance(error, BotoCoreError):  # credentials missing, invalid parameters
+        return SecretError(f"{action} on {secret_id} failed before reaching AWS: {error}")
     code = aws.error_code(error)
     message = str(error.response.get("Error", {}).get("Message", ""))
     if code in {"AccessDeniedException", "AccessDenied"}:
@@ -178,7 +180,7 @@ def list_versions(secret_id: str, region: str) -> list[dict[str, Any]]:
     try:
         page = _client(region).list_secret_version_ids(SecretId=secret_id)
         versions.extend(dict(version) for version in page.get("Versions", []))
-        while "NextToken" in page:  # ListSecretVersionIds has no boto3 paginator
+        while page.get("NextToken"):  # ListSecretVersionIds has no boto3 paginator
             page = _client(region).list_secret_version_ids(
                 SecretId=secret_id, NextToken=page["NextToken"]
             )

@@ -27,6 +27,7 @@ class IssuedTokens:
     """What the patched ECR handed out, so tests can look for leaks of it."""
 
     lifetime: timedelta = ECR_TOKEN_LIFETIME
+    malformed_token: str | None = None  # when set, ECR answers with this token instead
     passwords: list[str] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,7 +57,9 @@ def patched_ecr_tokens(lifetime: timedelta = ECR_TOKEN_LIFETIME) -> Iterator[Iss
         for item in result.result["authorizationData"]:  # type: ignore[attr-defined]
             registry_id = item["proxyEndpoint"].removeprefix("https://").split(".", 1)[0]
             password = issued.next_password(registry_id)
-            item["authorizationToken"] = base64.b64encode(f"AWS:{password}".encode()).decode()
+            item["authorizationToken"] = (
+                issued.malformed_token or base64.b64encode(f"AWS:{password}".encode()).decode()
+            )
             item["expiresAt"] = datetime.now(UTC) + issued.lifetime
         return result
 

@@ -2,8 +2,9 @@
 
 `RegistryStub` answers `HEAD /v2/<repository>/manifests/<reference>` with the status configured
 for the repository, else 200 when `authorize` accepts the `Authorization: Basic` value (by
-default any non-empty one), else 401. `LoopbackTransport` sends the probe's requests there instead of to the
-registry host, which it passes in the `Host` header; production code keeps its HTTPS transport.
+default any non-empty one), else 401. `LoopbackTransport` sends the probe's requests there
+instead of to the registry host, which it passes in the `Host` header; production code keeps
+its HTTPS transport.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def registry_stub() -> Iterator[RegistryStub]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield RegistryStub(state, server.server_address[1])

@@ -1,0 +1,228 @@
+"""Every way a run must fail, as data: the failure tests, the redaction test and the fault suite
+all run this one list, so a new failure path is checked for all three by adding it here.
+
+Each scenario starts from a secret that holds a valid document (`SEED_DOCUMENT`, with a password
+of its own that must never leak either), breaks one thing, and names the error class and the
+words its message must contain.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import botocore.endpoint
+
+from ecr_token_rotator import aws
+from ecr_token_rotator.errors import (
+    ConfigError,
+    EcrTokenError,
+    PermissionDeniedError,
+    ProbeError,
+    RotatorError,
+    SecretError,
+)
+from tests.support.faults import inject_error, inject_retryable_error
+
+if TYPE_CHECKING:
+    from tests.conftest import Harness
+
+ACCOUNT_ID = "123456789012"
+REGION = "eu-central-1"
+HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
+SEED_PASSWORD = "seed-password-that-must-not-leak"
+SEED_DOCUMENT = {
+    "registry": HOST,
+    "username": "AWS",
+    "password": SEED_PASSWORD,
+    "team": "platform",
+}
+
+# (harness, secret ARN) -> optional extra check to run after the failed invocation
+Setup = Callable[["Harness", str], Callable[[], None] | None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    setup: Setup
+    error: type[RotatorError]
+    message: tuple[str, ...] = field(default=())
+
+
+def _configure(**settings: str) -> Setup:
+    def setup(h: Harness, arn: str) -> None:
+        h.configure(**{"SECRET_ID": arn, **settings})
+
+    return setup
+
+
+def _secret_value(value: str | bytes) -> Setup:
+    def setup(h: Harness, arn: str) -> None:
+        key = "SecretBinary" if isinstance(value, bytes) else "SecretString"
+        h.secrets().put_secret_value(SecretId=arn, **{key: value})
+        h.configure(SECRET_ID=arn)
+
+    return setup
+
+
+def _aws_error(service: str, operation: str, code: str, message: str = "injected") -> Setup:
+    def setup(h: Harness, arn: str) -> None:
+        h.configure(SECRET_ID=arn)
+        inject_error(service, REGION, operation, code, message=message)
+
+    return setup
+
+
+def _missing_secret(h: Harness, arn: str) -> Callable[[], None]:
+    h.configure(SECRET_ID="no-such-secret")
+
+    def nothing_created() -> None:
+        names = [s["Name"] for s in h.secrets().list_secrets()["SecretList"]]
+        assert "no-such-secret" not in names
+
+    return nothing_created
+
+
+def _throttled(h: Harness, arn: str) -> Callable[[], None]:
+    h.configure(SECRET_ID=arn)
+    fault = inject_retryable_error("ecr", REGION, "GetAuthorizationToken", "ThrottlingException")
+    # botocore sleeps between its retries; the test keeps the attempts but not the waiting.
+    no_wait = types.SimpleNamespace(**{**vars(time), "sleep": lambda _seconds: None})
+    h.monkeypatch.setattr(botocore.endpoint, "time", no_wait)
+
+    def retried_by_botocore_then_stopped() -> None:
+        assert fault.calls == aws.MAX_ATTEMPTS, fault.calls
+
+    return retried_by_botocore_then_stopped
+
+
+def _one_region_denied(h: Harness, arn: str) -> None:
+    h.configure(SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2")
+    inject_error("ecr", "us-east-1", "GetAuthorizationToken", "AccessDeniedException")
+
+
+def _token_lifetime(lifetime: timedelta) -> Setup:
+    def setup(h: Harness, arn: str) -> None:
+        h.configure(SECRET_ID=arn)
+        h.issued.lifetime = lifetime
+
+    return setup
+
+
+def _malformed_token(token: str) -> Setup:
+    def setup(h: Harness, arn: str) -> None:
+        h.configure(SECRET_ID=arn)
+        h.issued.malformed_token = token
+
+    return setup
+
+
+def _probe_answers(status: int) -> Setup:
+    def setup(h: Harness, arn: str) -> None:
+        h.configure(SECRET_ID=arn, PROBE_IMAGES=f"{HOST}/team/app:1.0")
+        h.stub.state.statuses["team/app"] = status
+
+    return setup
+
+
+def _probe_unreachable(h: Harness, arn: str) -> None:
+    h.configure(SECRET_ID=arn, PROBE_IMAGES=f"{HOST}/team/app:1.0")
+
+    class Refused:
+        def head(self, host: str, path: str, headers: object) -> int:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    h.monkeypatch.setattr("ecr_token_rotator.handler.registry_transport", Refused())
+
+
+KMS_DENIED = "Access to KMS is not allowed"
+
+FAILURES: tuple[Failure, ...] = (
+    Failure("secret missing", _missing_secret, SecretError, ("no-such-secret", "does not exist")),
+    Failure("value not JSON", _secret_value("registry=x"), SecretError, ("not valid JSON",)),
+    Failure(
+        "value JSON but not an object", _secret_value("[1, 2]"), SecretError, ("not an object",)
+    ),
+    Failure("value binary", _secret_value(b"\x00\x01"), SecretError, ("SecretBinary",)),
+    Failure(
+        "GetSecretValue denied",
+        _aws_error("secretsmanager", "GetSecretValue", "AccessDeniedException"),
+        PermissionDeniedError,
+        ("secretsmanager:GetSecretValue", "ecr-pull-credential"),
+    ),
+    Failure(
+        "PutSecretValue denied",
+        _aws_error("secretsmanager", "PutSecretValue", "AccessDeniedException"),
+        PermissionDeniedError,
+        ("secretsmanager:PutSecretValue",),
+    ),
+    Failure(
+        "GetAuthorizationToken denied",
+        _aws_error("ecr", "GetAuthorizationToken", "AccessDeniedException"),
+        PermissionDeniedError,
+        ("ecr:GetAuthorizationToken", REGION),
+    ),
+    Failure(
+        "KMS decrypt denied",
+        _aws_error("secretsmanager", "GetSecretValue", "AccessDeniedException", KMS_DENIED),
+        PermissionDeniedError,
+        ("kms:Decrypt",),
+    ),
+    Failure(
+        "KMS decryption failure",
+        _aws_error("secretsmanager", "GetSecretValue", "DecryptionFailure"),
+        SecretError,
+        ("DecryptionFailure", "kms:Decrypt"),
+    ),
+    Failure(
+        "KMS encryption failure",
+        _aws_error("secretsmanager", "PutSecretValue", "EncryptionFailure"),
+        SecretError,
+        ("EncryptionFailure", "kms:GenerateDataKey"),
+    ),
+    Failure("ECR throttling", _throttled, EcrTokenError, ("throttled", REGION, "4 attempts")),
+    Failure(
+        "one region of three denied",
+        _one_region_denied,
+        PermissionDeniedError,
+        ("us-east-1", "ecr:GetAuthorizationToken"),
+    ),
+    Failure(
+        "token already expiring",
+        _token_lifetime(timedelta(minutes=10)),
+        EcrTokenError,
+        ("expires at", REGION),
+    ),
+    Failure("token not base64", _malformed_token("not base64!"), EcrTokenError, ("base64",)),
+    Failure(
+        "token without colon",
+        _malformed_token("QVdTcGFzc3dvcmQ="),  # base64("AWSpassword")
+        EcrTokenError,
+        ("user:password",),
+    ),
+    Failure("probe 401", _probe_answers(401), ProbeError, ("HTTP 401", "ecr:BatchGetImage")),
+    Failure("probe 403", _probe_answers(403), ProbeError, ("HTTP 403", "ecr:BatchGetImage")),
+    Failure("probe 404", _probe_answers(404), ProbeError, ("HTTP 404", "team/app:1.0")),
+    Failure("probe unreachable", _probe_unreachable, ProbeError, ("cannot reach",)),
+    Failure("bad region", _configure(ECR_REGIONS="eu-central-1,Moon"), ConfigError, ("'Moon'",)),
+    Failure("bad registry id", _configure(ECR_REGISTRY_IDS="12345"), ConfigError, ("12345",)),
+    Failure(
+        "probe image not on ECR",
+        _configure(PROBE_IMAGES="docker.io/library/nginx:1"),
+        ConfigError,
+        ("docker.io/library/nginx:1",),
+    ),
+    Failure(
+        "probe image in unlisted region",
+        _configure(PROBE_IMAGES=f"{ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com/app:1"),
+        ConfigError,
+        ("us-west-2", "ECR_REGIONS"),
+    ),
+    Failure("bad log level", _configure(LOG_LEVEL="LOUD"), ConfigError, ("LOUD",)),
+    Failure("bad secret id", _configure(SECRET_ID="arn:aws:s3:::bucket"), ConfigError, ("ARN",)),
+)

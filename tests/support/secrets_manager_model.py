@@ -1,0 +1,130 @@
+"""Secrets Manager's side of native rotation, as AWS documents it, on top of moto.
+
+Moto's RotateSecret runs no rotation function without Docker, and it differs from AWS in two ways
+that matter here; the tests model AWS:
+
+- When RotateSecret starts a rotation, AWS creates the new version id (the `ClientRequestToken`)
+  labelled AWSPENDING, without a value, then calls the function's four steps with it. If
+  AWSPENDING is still on a version that is not AWSCURRENT, AWS refuses the new rotation
+  ("a previous rotation isn't complete") and never calls the function; moto does not refuse.
+- Moving AWSCURRENT with UpdateSecretVersionStage changes what GetSecretValue returns by default
+  on AWS; moto keeps returning the old version, and fails when no version had AWSCURRENT yet.
+  ListSecretVersionIds reports each version's creation time on AWS; moto reports "now".
+  (`faithful_versions` fixes these three.)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
+
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+class PreviousRotationIncomplete(Exception):
+    """What AWS answers RotateSecret while a stale AWSPENDING exists."""
+
+
+@contextmanager
+def faithful_versions() -> Iterator[None]:
+    original = SecretsManagerBackend.update_secret_version_stage
+    original_list = SecretsManagerBackend.list_secret_version_ids
+
+    def list_secret_version_ids(self: SecretsManagerBackend, secret_id: str) -> str:
+        listing = json.loads(original_list(self, secret_id))
+        versions = self.secrets[secret_id].versions
+        for version in listing["Versions"]:
+            version["CreatedDate"] = versions[version["VersionId"]]["createdate"]
+        return json.dumps(listing)
+
+    def update_secret_version_stage(
+        self: SecretsManagerBackend,
+        secret_id: str,
+        version_stage: str,
+        remove_from_version_id: str,
+        move_to_version_id: str,
+    ) -> tuple[str, str]:
+        secret = self.secrets[secret_id]
+        moving_current = version_stage == "AWSCURRENT" and move_to_version_id
+        if moving_current and not any(
+            "AWSCURRENT" in v["version_stages"] for v in secret.versions.values()
+        ):
+            # First rotation of a secret without a value: nothing to remove AWSCURRENT from
+            # (moto fails here; AWS attaches the label).
+            secret.versions[move_to_version_id]["version_stages"].append("AWSCURRENT")
+            result: tuple[str, str] = (secret.arn, secret.name)
+        else:
+            result = original(
+                self, secret_id, version_stage, remove_from_version_id, move_to_version_id
+            )
+        if moving_current:
+            secret.default_version_id = move_to_version_id
+        return result
+
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]
+    SecretsManagerBackend.list_secret_version_ids = list_secret_version_ids  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SecretsManagerBackend.update_secret_version_stage = original  # type: ignore[method-assign]
+        SecretsManagerBackend.list_secret_version_ids = original_list  # type: ignore[method-assign]
+
+
+class RotationService:
+    """Starts rotations and calls the function's steps the way Secrets Manager does."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self._backend = secretsmanager_backends[account_id][region]
+
+    def _secret(self, secret_id: str) -> Any:
+        return self._backend.secrets[secret_id]
+
+    def enable(self, secret_id: str) -> None:
+        secret = self._secret(secret_id)
+        secret.rotation_requested = True  # moto only reports RotationEnabled once this is set
+        secret.rotation_enabled = True
+        secret.rotation_lambda_arn = (
+            f"arn:aws:lambda:{secret.region}:{secret.account_id}:function:ecr-token-rotator"
+        )
+
+    def start(self, secret_id: str) -> str:
+        """RotateSecret: refuse on a stale AWSPENDING, else stage a new empty AWSPENDING version."""
+        secret = self._secret(secret_id)
+        for version in secret.versions.values():
+            stages = version["version_stages"]
+            if "AWSPENDING" in stages and "AWSCURRENT" not in stages:
+                raise PreviousRotationIncomplete(
+                    "A previous rotation isn't complete. That rotation will be reattempted."
+                )
+        for version in secret.versions.values():  # a completed rotation leaves it on AWSCURRENT
+            if "AWSPENDING" in version["version_stages"]:
+                version["version_stages"].remove("AWSPENDING")
+        token = str(uuid.uuid4())
+        secret.versions[token] = {
+            "version_id": token,
+            "version_stages": ["AWSPENDING"],
+            "createdate": int(time.time()),
+        }
+        return token
+
+    def event(self, secret_arn: str, token: str, step: str) -> dict[str, str]:
+        return {"SecretId": secret_arn, "ClientRequestToken": token, "Step": step}
+
+    def run(
+        self,
+        secret_arn: str,
+        token: str,
+        invoke: Callable[[dict[str, str]], Any],
+        steps: tuple[str, ...] = STEPS,
+    ) -> list[Any]:
+        return [invoke(self.event(secret_arn, token, step)) for step in steps]
+
+    def age_version(self, secret_id: str, version_id: str, seconds: int) -> None:
+        """Pretend a version was created `seconds` ago (for repair's in-progress window)."""
+        self._secret(secret_id).versions[version_id]["createdate"] -= seconds
