@@ -22,6 +22,7 @@ locals {
 data "aws_iam_policy_document" "assume_role" {
   count = local.create ? 1 : 0
 
+  # The Lambda service assumes the role to run the function.
   statement {
     sid     = "LambdaAssumeRole"
     actions = ["sts:AssumeRole"]
@@ -144,7 +145,7 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
-  # The same for an S3 bucket destination: Lambda lists the bucket and puts the record object.
+  # The same for an S3 bucket destination: the Lambda service lists the bucket...
   dynamic "statement" {
     for_each = local.destination_enabled && local.destination_service == "s3" ? ["s3"] : []
     content {
@@ -154,6 +155,7 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
+  # ...and writes the failed invocation's record into it as an object.
   dynamic "statement" {
     for_each = local.destination_enabled && local.destination_service == "s3" ? ["s3"] : []
     content {
