@@ -8,7 +8,7 @@ locals {
 
   # Where each probe image's registry is, to check it against the registries the token covers.
   probe_registries = [
-    for image in var.probe_images : regex("^(?P<registry_id>[0-9]{12})\\.dkr\\.ecr(-fips)?\\.(?P<region>[a-z0-9-]+)\\.", image)
+    for image in var.probe_images : regex("^(?P<registry_id>[0-9]{12})\\.dkr\\.ecr(?:-fips)?\\.(?P<region>[a-z0-9-]+)\\.", image)
   ]
 }
 

@@ -792,9 +792,12 @@ class Module:
         references: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """Evaluate the `lifecycle { precondition }` blocks of a resource or data block for these
-        inputs; return the error messages of the failing ones."""
+        inputs; return the error messages of the failing ones. Like Terraform, a block whose
+        count is 0 has no instance to check."""
         body = self.labelled(kind)[address]
         scope = self.scope(variables, references)
+        if "count" in body and evaluate(decode(body["count"]), scope) == 0:
+            return []
         failed = []
         for lifecycle in body.get("lifecycle", []):
             for precondition in lifecycle.get("precondition", []):
