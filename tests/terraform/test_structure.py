@@ -125,3 +125,14 @@ def test_every_iam_statement_says_who_uses_it():
             if line.strip() in ("statement {", 'dynamic "statement" {'):
                 above = lines[number - 1].strip()
                 assert above.startswith("#"), f"{path.name}:{number + 1} has no comment above"
+
+
+def test_every_checkov_skip_has_a_reason():
+    lines = (MODULE_DIR / ".checkov.yaml").read_text().splitlines()
+    skips = [n for n, line in enumerate(lines) if re.fullmatch(r"\s*- CKV2?_AWS_\d+", line)]
+    assert skips, "no skip-check entries found"
+    for number in skips:
+        check = lines[number].strip("- ").strip()
+        reason = lines[number - 1].strip()
+        assert reason.startswith(f"# {check} ("), f"{check} has no reason line above it"
+        assert len(reason) > len(check) + 40, f"{check}: the reason is too short"
