@@ -10,7 +10,7 @@ from datetime import datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
-from .credentials import RegistryCredential, credential_from_authorization_data
+from .credentials import RegistryCredential, credential_from_authorization_data, format_timestamp
 from .errors import EcrTokenError, PermissionDeniedError, RotatorError
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def fetch_credentials(regions: Sequence[str], now: datetime) -> list[RegistryCre
         extra={
             "event": "tokens_fetched",
             "regions": list(regions),
-            "expires_at": [c.expires_at.isoformat() for c in credentials],
+            "expires_at": [format_timestamp(c.expires_at) for c in credentials],
         },
     )
     return credentials

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import ecr, secret_store
 from .config import Config, ImageRef
+from .credentials import format_timestamp
 from .document import build_document, read_published_credential, registry_entries
 from .probe import RegistryTransport, probe_images
 from .result import RunResult
@@ -77,7 +78,7 @@ def refresh_secret(
             "secret_arn": secret_arn,
             "version_id": version_id,
             "registry_hosts": list(new.registry_hosts),
-            "expires_at": new.expires_at.isoformat(),
+            "expires_at": format_timestamp(new.expires_at),
         },
     )
     return RunResult(

@@ -124,7 +124,7 @@ def run_create_secret(ctx: StepContext) -> RunResult:
             "secret_arn": ctx.secret_arn,
             "version_id": ctx.event.token,
             "registry_hosts": list(new.registry_hosts),
-            "expires_at": new.expires_at.isoformat(),
+            "expires_at": format_timestamp(new.expires_at),
         },
     )
     return ctx.result(expires_at=new.expires_at, registry_hosts=new.registry_hosts)

@@ -9,8 +9,8 @@ that matter here; the tests model AWS:
   ("a previous rotation isn't complete") and never calls the function; moto does not refuse.
 - Moving AWSCURRENT with UpdateSecretVersionStage changes what GetSecretValue returns by default
   on AWS; moto keeps returning the old version, and fails when no version had AWSCURRENT yet.
-  ListSecretVersionIds reports each version's creation time on AWS; moto reports "now".
-  (`faithful_versions` fixes these three.)
+  ListSecretVersionIds reports each version's creation time on AWS; moto reports "now", and
+  fails with HTTP 500 on a missing secret. (`faithful_versions` fixes these.)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from moto.secretsmanager.exceptions import SecretNotFoundException
 from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -37,6 +38,8 @@ def faithful_versions() -> Iterator[None]:
     original_list = SecretsManagerBackend.list_secret_version_ids
 
     def list_secret_version_ids(self: SecretsManagerBackend, secret_id: str) -> str:
+        if not self._is_valid_identifier(secret_id):  # moto fails with a KeyError (HTTP 500)
+            raise SecretNotFoundException
         listing = json.loads(original_list(self, secret_id))
         versions = self.secrets[secret_id].versions
         for version in listing["Versions"]:

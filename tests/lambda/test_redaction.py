@@ -1,0 +1,134 @@
+"""No log line (at DEBUG, from any logger that runs in Lambda), exception, return value or CLI
+output ever contains a token, password or docker `auth` value: every success and failure path
+is run and its whole output searched for the secret material it handled."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+
+from ecr_token_rotator import cli
+from ecr_token_rotator.observability import NOISY_LOGGERS
+from tests.conftest import ACCOUNT_ID, REGION, Harness
+from tests.support.failures import FAILURES, HOST, SEED_DOCUMENT, SEED_PASSWORD, Failure
+from tests.support.redaction import as_text, exception_texts, leaks, record_texts
+from tests.support.secrets_manager_model import RotationService
+
+
+def seed_material() -> list[str]:
+    encoded = base64.b64encode(f"AWS:{SEED_PASSWORD}".encode()).decode()
+    return [SEED_PASSWORD, encoded]
+
+
+@pytest.fixture(autouse=True)
+def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+
+def watch(caplog: pytest.LogCaptureFixture) -> None:
+    """Start capturing right before the run, with the SDK's loggers back at DEBUG.
+
+    The test's own set-up calls (creating the secret) are not the function's output, and it is
+    the function's job to quiet botocore, so the test undoes any earlier quieting first.
+    """
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    caplog.clear()
+
+
+def check(
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    *outputs: str,
+    error: BaseException | None = None,
+) -> None:
+    captured = capsys.readouterr()
+    texts = [*record_texts(caplog.records), *exception_texts(error), *outputs]
+    texts += [captured.out, captured.err]
+    material = [*harness.issued.secret_material(), *seed_material()]
+    assert leaks(texts, material) == []
+    assert caplog.records, "nothing was logged: the search would prove nothing"
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=lambda f: f.name)
+def test_failures_reveal_nothing(
+    harness: Harness,
+    failure: Failure,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    failure.setup(harness, arn)
+    if failure.name != "bad log level":
+        harness.configure(LOG_LEVEL="DEBUG")
+
+    watch(caplog)
+    with pytest.raises(failure.error) as raised:
+        harness.invoke()
+
+    check(harness, caplog, capsys, error=raised.value)
+
+
+def test_probe_failure_with_a_freshly_issued_token_reveals_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
+    harness.stub.state.statuses["team/app"] = 403
+
+    watch(caplog)
+    with pytest.raises(Exception, match="HTTP 403") as raised:
+        harness.invoke()
+
+    assert harness.issued.passwords, "a token was issued, so there is something to leak"
+    check(harness, caplog, capsys, error=raised.value)
+
+
+def test_a_refresh_reveals_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(
+        SECRET_ID=arn,
+        LOG_LEVEL="DEBUG",
+        ECR_REGIONS="eu-central-1,us-east-1",
+        ECR_REGISTRY_IDS=f"{ACCOUNT_ID},210987654321",
+        PROBE_IMAGES=f"{HOST}/team/app:1.0",
+    )
+
+    watch(caplog)
+    result = harness.invoke()
+
+    check(harness, caplog, capsys, as_text(result))
+
+
+def test_a_rotation_reveals_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    service = RotationService(ACCOUNT_ID, REGION)
+    service.enable(arn)
+    harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
+
+    token = service.start(arn)
+    watch(caplog)
+    results = service.run(arn, token, harness.invoke)
+
+    check(harness, caplog, capsys, *map(as_text, results))
+
+
+def test_the_cli_reveals_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+
+    watch(caplog)
+    assert cli.main(["refresh", "--secret-id", arn, "--log-level", "DEBUG"]) == 0
+    assert cli.main(["repair", "--secret-id", arn, "--dry-run", "--log-level", "DEBUG"]) == 0
+    harness.configure(SECRET_ID=arn)
+    assert cli.main(["refresh", "--secret-id", "missing", "--log-level", "DEBUG"]) == 1
+
+    check(harness, caplog, capsys)
