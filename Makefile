@@ -31,7 +31,9 @@ $(STAMP): requirements-dev.txt
 venv: $(STAMP) ## create .venv and install the pinned development dependencies
 
 test: $(STAMP) ## run the test suite
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: test discovery is broken (exit code 5)" >&2; fi; \
+	exit $$rc
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy on the Lambda package
 	$(PY) -m ruff check .
