@@ -45,6 +45,13 @@ data "aws_iam_policy_document" "eso_read" {
       }
     }
   }
+
+  lifecycle {
+    precondition {
+      condition     = var.create_secret || var.secret_arn != null
+      error_message = "With create_secret = false, set secret_arn to the existing secret's full ARN."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "eso_assume_role" {

@@ -164,6 +164,14 @@ data "aws_iam_policy_document" "function" {
       resources = ["${var.on_failure_destination_arn}/*"]
     }
   }
+
+  # Checked here, before the first use of the secret's ARN.
+  lifecycle {
+    precondition {
+      condition     = var.create_secret || var.secret_arn != null
+      error_message = "With create_secret = false, set secret_arn to the existing secret's full ARN."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {

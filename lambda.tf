@@ -73,11 +73,6 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.create_secret || var.secret_arn != null
-      error_message = "With create_secret = false, set secret_arn to the existing secret's full ARN."
-    }
-
-    precondition {
       condition     = var.create_secret || length(var.secret_replicas) == 0
       error_message = "secret_replicas applies to a secret this module creates; replicate an existing secret where it is managed."
     }

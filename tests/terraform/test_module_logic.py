@@ -68,14 +68,20 @@ def test_refresh_period_in_minutes():
 
 
 def test_defaults_pass_every_precondition():
-    for address in module().labelled("resource"):
-        assert failing(address, {}) == [], address
+    for kind in ("resource", "data"):
+        for address in module().labelled(kind):
+            assert module().preconditions(kind, address, {}, references()) == [], address
 
 
-def test_existing_secret_needs_its_arn():
-    assert failing(FUNCTION, {"create_secret": False})
+@pytest.mark.parametrize("document", ["function", "eso_read"])
+def test_existing_secret_needs_its_arn(document):
+    # Checked on the policy documents: the first blocks that use the secret's ARN.
+    address = ("aws_iam_policy_document", document)
+    refs = references()
+    assert module().preconditions("data", address, {"create_secret": False}, refs)
     arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:pull-AbCdEf"
-    assert failing(FUNCTION, {"create_secret": False, "secret_arn": arn}) == []
+    variables = {"create_secret": False, "secret_arn": arn}
+    assert module().preconditions("data", address, variables, refs) == []
 
 
 def test_replicas_only_for_a_created_secret():
