@@ -15,7 +15,7 @@ locals {
   eso_secret_arns = concat([local.secret_arn], values(local.secret_replica_arns))
   eso_kms_key_arns = compact(concat(
     [var.secret_kms_key_arn],
-    [for replica in var.create_secret ? var.secret_replicas : [] : replica.kms_key_arn],
+    [for replica in local.secret_replicas : replica.kms_key_arn],
   ))
   eso_secret_regions = concat([local.secret_region], keys(local.secret_replica_arns))
 }

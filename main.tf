@@ -47,9 +47,10 @@ locals {
   secret_arn    = var.create_secret ? try(aws_secretsmanager_secret.this[0].arn, null) : var.secret_arn
   secret_name   = var.create_secret ? try(aws_secretsmanager_secret.this[0].name, null) : try(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:(.+)-[A-Za-z0-9]{6}$", var.secret_arn)[0], null)
   secret_region = var.create_secret ? local.region : try(split(":", var.secret_arn)[3], null)
-  # Replicas keep the primary's ARN except for the region.
+  # Replicas (of a secret created here) keep the primary's ARN except for the region.
+  secret_replicas = var.create_secret ? var.secret_replicas : []
   secret_replica_arns = {
-    for replica in var.create_secret ? var.secret_replicas : [] :
+    for replica in local.secret_replicas :
     replica.region => try(replace(local.secret_arn, ":secretsmanager:${local.region}:", ":secretsmanager:${replica.region}:"), null)
   }
   kms_enabled = var.secret_kms_key_arn != null
