@@ -8,6 +8,7 @@ creating them from one session is not, hence the lock. Retries use botocore's `s
 from __future__ import annotations
 
 import threading
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
@@ -62,3 +63,12 @@ def reset_clients() -> None:
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def is_access_denied(error: ClientError) -> bool:
+    """AWS's AccessDenied codes, or any HTTP 403 (whose body a proxy may have replaced)."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return (
+        error_code(error) in {"AccessDeniedException", "AccessDenied"}
+        or status == HTTPStatus.FORBIDDEN
+    )

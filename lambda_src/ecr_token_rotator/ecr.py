@@ -23,7 +23,7 @@ def fetch_region_credential(region: str, now: datetime) -> RegistryCredential:
         response = aws.client("ecr", region).get_authorization_token()
     except ClientError as e:
         code = aws.error_code(e)
-        if code in {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}:
+        if aws.is_access_denied(e):
             raise PermissionDeniedError(
                 f"ECR in {region} denied ecr:GetAuthorizationToken: grant it to the function's "
                 'role (the action only supports Resource "*")'

@@ -52,7 +52,7 @@ def translate_error(  # noqa: PLR0911 - one return per family of AWS errors read
         return SecretError(f"{action} on {secret_id} failed before reaching AWS: {error}")
     code = aws.error_code(error)
     message = str(error.response.get("Error", {}).get("Message", ""))
-    if code in {"AccessDeniedException", "AccessDenied"}:
+    if aws.is_access_denied(error):
         if "kms" in message.lower():
             return PermissionDeniedError(
                 f"{action} on {secret_id} failed because the role may not use the secret's KMS "
