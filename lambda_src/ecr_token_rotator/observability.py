@@ -2,7 +2,8 @@
 
 Logs: stdlib `logging` with the step's fields passed as `extra`. With the JSON log format the
 module configures, Lambda's Python runtime renders every record as a JSON object and merges the
-`extra` fields into it; elsewhere (the CLI, a TEXT-format Lambda) `JsonFormatter` does the same.
+`extra` fields into it. Where no handler prints records (the CLI), `JsonFormatter` does the
+same. (Lambda's TEXT log format prints only the message; the module always configures JSON.)
 
 Metrics: CloudWatch Embedded Metric Format (EMF). CloudWatch extracts EMF only from a log event
 that *is* the EMF JSON object. Under Lambda's JSON log format a `logging` record is wrapped (the
