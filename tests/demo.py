@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -90,23 +89,14 @@ def main() -> int:
         print(json.dumps(dict(SEED_DOCUMENT, password=MASK), indent=2))
 
         step(f"running the packaged function ({ZIP.relative_to(REPO)}) for a scheduled event")
-        task_root = lambda_zip.unpack(ZIP, Path(tmp) / "task")
-        deps = lambda_zip.runtime_deps(Path(tmp) / "runtime")
-        env = lambda_zip.environment(
-            task_root,
-            deps,
+        event = {"source": "aws.events", "detail-type": "Scheduled Event"}
+        process = lambda_zip.run_packaged(
+            ZIP,
+            Path(tmp),
+            event,
             AWS_ENDPOINT_URL=server.endpoint_url,
             AWS_REGION=REGION,
             SECRET_ID=SECRET_NAME,
-        )
-        event = {"source": "aws.events", "detail-type": "Scheduled Event"}
-        process = subprocess.run(
-            [sys.executable, "-I", "-S", lambda_zip.__file__, json.dumps(event)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
         )
         print(process.stderr.rstrip(), file=sys.stderr)
         if process.returncode != 0:

@@ -71,18 +71,13 @@ def server() -> Iterator[MotoServer]:
 def run_packaged_handler(
     zip_path: Path, tmp_path: Path, server: MotoServer, event: dict[str, str], **settings: str
 ) -> subprocess.CompletedProcess[str]:
-    task_root = lambda_zip.unpack(zip_path, tmp_path / "task")
-    deps = lambda_zip.runtime_deps(tmp_path / "runtime")
-    env = lambda_zip.environment(
-        task_root, deps, AWS_ENDPOINT_URL=server.endpoint_url, AWS_REGION="eu-central-1", **settings
-    )
-    return subprocess.run(
-        [sys.executable, "-I", "-S", lambda_zip.__file__, json.dumps(event)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return lambda_zip.run_packaged(
+        zip_path,
+        tmp_path,
+        event,
+        AWS_ENDPOINT_URL=server.endpoint_url,
+        AWS_REGION="eu-central-1",
+        **settings,
     )
 
 
@@ -98,8 +93,7 @@ def test_the_packaged_handler_refreshes_a_secret(
     process = run_packaged_handler(fresh_zip, tmp_path, server, {}, SECRET_ID=name)
 
     assert process.returncode == 0, process.stderr
-    result = json.loads(process.stdout.splitlines()[-1].removeprefix(lambda_zip.RESULT_MARKER))
-    assert result["secret_arn"] == arn
+    assert lambda_zip.result_of(process)["secret_arn"] == arn
     document = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
     assert document["team"] == "platform"
     assert document["password"] == server.issued.passwords[-1]

@@ -4,13 +4,14 @@
 `LAMBDA_TASK_ROOT` (the unpacked zip) and `LAMBDA_RUNTIME_DEPS` (a folder holding only boto3 and
 what it needs, standing in for the runtime's own copy) in its environment. It imports
 `ecr_token_rotator.handler`, invokes `lambda_handler(event, context)` once and prints the result
-as the last line of stdout. `unpack` and `runtime_deps` prepare both folders.
+as the last line of stdout. `run_packaged` does all of it from a test, the demo or the bench.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -57,6 +58,30 @@ def environment(task_root: Path, deps: Path, **settings: str) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": "ecr-token-rotator",
         **settings,
     }
+
+
+def run_packaged(
+    zip_path: Path, workdir: Path, event: dict[str, str], **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Unpack `zip_path` under `workdir` and invoke its handler once in a bare interpreter."""
+    task_root = unpack(zip_path, workdir / "task")
+    deps = runtime_deps(workdir / "runtime")
+    return subprocess.run(
+        [sys.executable, "-I", "-S", __file__, json.dumps(event)],
+        env=environment(task_root, deps, **settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def result_of(process: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    """The handler's return value, from the last line the child printed."""
+    last = process.stdout.splitlines()[-1]
+    if not last.startswith(RESULT_MARKER):
+        raise ValueError(f"the packaged handler printed no result: {process.stderr[-2000:]}")
+    return dict(json.loads(last.removeprefix(RESULT_MARKER)))
 
 
 class _Context:
