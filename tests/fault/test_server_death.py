@@ -1,0 +1,151 @@
+"""The AWS side dies between the function's read and its write.
+
+The function runs in this process against a `KillableMotoServer` over loopback HTTP. The server is
+stopped (connections refused, as after a crash) at a point of the run, then started again on the
+same port; moto's state lives in this process, so the test can then look at what the secret holds:
+either exactly what it held before, or one new complete version, never anything in between. A
+rerun afterwards succeeds.
+
+The last two cases have the server die after it has processed PutSecretValue but before it
+answers: the write has happened and the client never hears of it. Staying down, the function
+reports that it could not reach Secrets Manager although the new value is in place (an honest
+"don't know": the next run writes again). Restarted at once, botocore's own retry sends the same
+request with the same `ClientRequestToken`, which Secrets Manager answers idempotently (same
+token, same value: the existing version, no second one), so the run succeeds with one version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from ecr_token_rotator import aws
+from ecr_token_rotator.errors import EcrTokenError, RotatorError, SecretError
+from tests.conftest import REGION
+from tests.fault.checks import (
+    OTHER_TOOLS_KEYS,
+    after_call,
+    assert_complete,
+    unchanged_or_fully_updated,
+    version_ids,
+)
+from tests.fault.conftest import FaultLab
+from tests.support.failures import SEED_DOCUMENT
+from tests.support.killable_server import KillableMotoServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+
+
+@dataclass(frozen=True)
+class Death:
+    name: str
+    arrange: Callable[[KillableMotoServer], None]
+    error: type[RotatorError] | None  # None: the run succeeds
+    message: tuple[str, ...]
+    outcome: str  # what the secret holds afterwards: "unchanged" or "updated"
+    backoff_sleeps: int  # botocore's retries of the call that met the dead server
+
+
+def _stop_after(service: str, operation: str) -> Callable[[KillableMotoServer], None]:
+    def arrange(server: KillableMotoServer) -> None:
+        after_call(service, REGION, operation, server.stop)
+
+    return arrange
+
+
+DEATHS = (
+    Death(
+        "stopped after GetSecretValue answered",
+        _stop_after("secretsmanager", "GetSecretValue"),
+        EcrTokenError,
+        ("cannot reach ECR in eu-central-1",),
+        "unchanged",
+        aws.MAX_ATTEMPTS - 1,
+    ),
+    Death(
+        "stopped after GetAuthorizationToken answered",
+        _stop_after("ecr", "GetAuthorizationToken"),
+        SecretError,
+        ("cannot reach Secrets Manager for PutSecretValue",),
+        "unchanged",
+        aws.MAX_ATTEMPTS - 1,
+    ),
+    Death(
+        "died after processing PutSecretValue, before answering",
+        lambda server: server.die_after("PutSecretValue"),
+        SecretError,
+        ("cannot reach Secrets Manager for PutSecretValue",),
+        "updated",
+        aws.MAX_ATTEMPTS - 1,
+    ),
+    Death(
+        "died after processing PutSecretValue, restarted before botocore's retry",
+        lambda server: server.die_after("PutSecretValue", restart=True),
+        None,
+        (),
+        "updated",
+        1,
+    ),
+)
+
+
+@pytest.mark.parametrize("death", DEATHS, ids=lambda d: d.name)
+def test_secret_is_unchanged_or_fully_updated_and_a_rerun_succeeds(
+    lab: FaultLab,
+    death: Death,
+) -> None:
+    arn = lab.create_secret(value=SEED_DOCUMENT)
+    lab.configure(SECRET_ID=arn)
+    before = lab.snapshot(arn)
+    versions_before = version_ids(lab, arn)
+    death.arrange(lab.server)
+
+    with lab.exposure.watching():
+        if death.error is None:
+            result = lab.invoke()
+        else:
+            with pytest.raises(death.error) as raised:
+                lab.invoke()
+            for words in death.message:
+                assert words in str(raised.value)
+
+    assert len(lab.retry_sleeps) == death.backoff_sleeps  # botocore retried, then gave up (or not)
+    if not lab.server.running:
+        lab.server.start()  # same port, same moto state
+    assert unchanged_or_fully_updated(lab, arn, before, versions_before) == death.outcome
+    if death.error is None:
+        assert lab.snapshot(arn).current_version_id == result["version_id"]
+
+    with lab.exposure.watching():
+        rerun = lab.invoke()
+
+    after = lab.snapshot(arn)
+    assert after.current_version_id == rerun["version_id"]
+    document = lab.document(arn)
+    assert_complete(document, lab.issued.passwords)
+    assert document["password"] == lab.issued.passwords[-1]
+    assert {key: document[key] for key in OTHER_TOOLS_KEYS} == OTHER_TOOLS_KEYS
+
+
+def test_a_write_that_landed_unanswered_holds_the_runs_own_document(lab: FaultLab) -> None:
+    """The version written before the death is the run's whole document, not a fragment."""
+    arn = lab.create_secret(value=SEED_DOCUMENT)
+    lab.configure(SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1")
+    lab.server.die_after("PutSecretValue")
+
+    with lab.exposure.watching(), pytest.raises(SecretError):
+        lab.invoke()
+
+    lab.server.start()
+    document = lab.document(arn)
+    auths = json.loads(document["dockerconfigjson"])["auths"]
+    assert sorted(auths) == [
+        "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    ]
+    # Both regions' tokens of this run (and only they) are in the document.
+    assert sorted(entry["password"] for entry in auths.values()) == sorted(lab.issued.passwords)
+    assert_complete(document, lab.issued.passwords)
