@@ -12,21 +12,27 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 
-REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# re.ASCII: \d is 0-9 only (not every Unicode digit); \Z: "$" would also match before a final
+# line break, letting "eu-central-1\n" through.
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}\Z", re.ASCII)
+ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}\Z", re.ASCII)
 SECRET_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+    r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+\Z",
+    re.ASCII,
 )
-SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}\Z")
 # <account>.dkr.ecr[-fips].<region>.<partition DNS suffix>, e.g. amazonaws.com or amazonaws.com.cn
 ECR_HOST_PATTERN = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)"
-    r"\.(?P<dns_suffix>[a-z0-9-]+(?:\.[a-z0-9-]+)+)$"
+    r"\.(?P<dns_suffix>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\Z",
+    re.ASCII,
 )
 # ECR repository names: lowercase path components separated by "/", with ".", "_" or "-" inside.
-REPOSITORY_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-DIGEST_PATTERN = re.compile(r"^sha256:[a-f0-9]{64}$")
+REPOSITORY_PATTERN = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z"
+)
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\Z")
+DIGEST_PATTERN = re.compile(r"^sha256:[a-f0-9]{64}\Z")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
