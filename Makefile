@@ -18,6 +18,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help venv test lint package check-package demo clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov
+.PHONY: manifests manifests-check validate-examples
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +61,27 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 checkov: $(CHECKOV_STAMP) ## checkov on the module (settings and reasoned skips in .checkov.yaml)
 	$(CHECKOV_VENV)/bin/checkov -d .
+
+EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
+
+validate-examples: $(STAMP) $(CHECKOV_STAMP) ## examples: fmt, provider 5.x/6.x schema, ESO CRDs (--strict), checkov
+	$(VENV)/bin/terraform fmt -check -recursive -diff examples
+	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ] || [ ! -f $(SHARED)/tools/validate_eso_manifests.py ]; then \
+	  echo "validate-examples: schema and CRD checks skipped: $(SHARED)/tools is absent (the shared validators live beside the project)"; \
+	else \
+	  for example in $(EXAMPLES); do \
+	    $(PY) $(SHARED)/tools/validate_tf_schema.py --strict --provider-version 5 $$example && \
+	    $(PY) $(SHARED)/tools/validate_tf_schema.py --strict --provider-version 6 $$example || exit 1; \
+	  done; \
+	  $(PY) $(SHARED)/tools/validate_eso_manifests.py --strict examples; \
+	fi
+	@for example in $(EXAMPLES); do echo "checkov -d $$example"; $(CHECKOV_VENV)/bin/checkov -d $$example || exit 1; done
+
+manifests: $(STAMP) ## render examples/*/manifests/rendered from the templates with the example values
+	$(PY) -m tests.examples.render
+
+manifests-check: $(STAMP) ## fail if examples/*/manifests/rendered differ from a fresh render
+	$(PY) -m tests.examples.render --check
 
 package: $(STAMP) ## build $(ZIP) (reproducible: same sources, same sha256)
 	$(PY) lambda_src/build_zip.py $(ZIP)

@@ -1,0 +1,195 @@
+# Every feature on: a customer-managed KMS key (secret, logs, alarm topic), alarms that notify an
+# SNS topic, an on-failure destination (SQS), a pull probe, X-Ray tracing, and an IAM role for
+# External Secrets Operator bound to its controller with EKS Pod Identity. Schedule mode.
+
+provider "aws" {
+  region = var.region
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  # The function's log group, named by the module after the function; its key policy needs the ARN.
+  log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${var.region}:${local.account_id}:log-group:/aws/lambda/${var.name}"
+  # An image the new credential must be able to pull before the function publishes it: the image
+  # the example Deployment runs, so the probe fails exactly when the pods would.
+  probe_image = "${local.account_id}.dkr.ecr.${var.region}.${data.aws_partition.current.dns_suffix}/${var.probe_repository}:${var.probe_tag}"
+
+  # A fresh token every 6 hours; the staleness alarm fires after 8 hours without one. Tokens live
+  # 12 hours, so a missed refresh and its retries still leave hours of validity.
+  refresh_hours   = 6
+  staleness_hours = 8
+}
+
+################################################################################
+# The module
+################################################################################
+
+module "ecr_token_rotator" {
+  # Real use: source = "git::https://github.com/<org>/ecr-token-rotator.git?ref=v0.1.0"
+  source = "../.."
+
+  name = var.name
+
+  secret_name        = var.secret_name
+  secret_kms_key_arn = aws_kms_key.this.arn
+
+  probe_images = [local.probe_image]
+
+  trigger_mode               = "schedule"
+  schedule_expression        = "rate(${local.refresh_hours} hours)"
+  on_failure_destination_arn = aws_sqs_queue.failures.arn
+
+  enable_xray_tracing                    = true
+  cloudwatch_log_group_kms_key_arn       = aws_kms_key.this.arn
+  cloudwatch_log_group_retention_in_days = 365
+
+  alarms = {
+    staleness_window_hours = local.staleness_hours
+    alarm_actions          = [aws_sns_topic.alarms.arn]
+    ok_actions             = [aws_sns_topic.alarms.arn]
+  }
+
+  create_eso_role               = true
+  eso_namespace                 = var.eso_namespace
+  eso_service_account           = var.eso_service_account
+  eso_pod_identity_cluster_name = var.cluster_name
+
+  tags = var.tags
+}
+
+################################################################################
+# KMS key: the secret, the function's log group and the alarm topic
+################################################################################
+
+resource "aws_kms_key" "this" {
+  description             = "Encrypts the ECR pull credential secret of ${var.name}, its logs and its alarm topic."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.kms.json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key; the account root statement is the standard delegation to IAM policies.
+  #checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key; the account root statement is the standard delegation to IAM policies.
+  #checkov:skip=CKV_AWS_356:A key policy's Resource "*" means this key, not every resource.
+
+  # The account's IAM policies decide who uses the key: the module grants the function
+  # kms:Decrypt/GenerateDataKey and ESO kms:Decrypt, both only through Secrets Manager.
+  statement {
+    sid       = "AccountIamPolicies"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # CloudWatch Logs encrypts the function's log group, and nothing else, with the key.
+  statement {
+    sid       = "CloudWatchLogsLogGroup"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${var.region}.${data.aws_partition.current.dns_suffix}"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.log_group_arn]
+    }
+  }
+
+  # CloudWatch alarms of this account publish to the encrypted SNS topic.
+  statement {
+    sid       = "CloudWatchAlarmsToEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+################################################################################
+# Where alarms and failed invocations go
+################################################################################
+
+# Subscribe your on-call tooling to this topic (email, chat, incident management).
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name}-alarms"
+  kms_master_key_id = aws_kms_key.this.arn
+
+  tags = var.tags
+}
+
+# The record of an invocation that failed every retry (the module grants sqs:SendMessage on it).
+resource "aws_sqs_queue" "failures" {
+  name                      = "${var.name}-failures"
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600
+
+  tags = var.tags
+}
+
+################################################################################
+# ESO manifests, rendered from the module's outputs (kubectl apply -f manifests/generated/)
+################################################################################
+
+locals {
+  manifest_values = {
+    secret_name      = module.ecr_token_rotator.secret_name
+    region           = module.ecr_token_rotator.region
+    function_name    = module.ecr_token_rotator.lambda_function_name
+    store_name       = var.name
+    eso_namespace    = var.eso_namespace
+    eso_sa           = var.eso_service_account
+    app_namespace    = var.app_namespace
+    pull_secret_name = var.pull_secret_name
+    refresh_interval = var.eso_refresh_interval
+    refresh_period   = "${local.refresh_hours}h"
+    staleness_window = "${local.staleness_hours}h"
+    image            = local.probe_image
+  }
+
+  eso_manifests = {
+    "00-namespace.yaml"                   = templatefile("${path.module}/templates/namespace.yaml.tftpl", local.manifest_values)
+    "10-cluster-secret-store.yaml"        = templatefile("${path.module}/templates/cluster-secret-store.yaml.tftpl", local.manifest_values)
+    "20-external-secret.yaml"             = templatefile("${path.module}/templates/external-secret.yaml.tftpl", local.manifest_values)
+    "21-external-secret-from-fields.yaml" = templatefile("${path.module}/templates/external-secret-from-fields.yaml.tftpl", local.manifest_values)
+    "30-cluster-external-secret.yaml"     = templatefile("${path.module}/templates/cluster-external-secret.yaml.tftpl", local.manifest_values)
+    "40-workload.yaml"                    = templatefile("${path.module}/templates/workload.yaml.tftpl", local.manifest_values)
+    "50-prometheus-rule.yaml"             = templatefile("${path.module}/templates/prometheus-rule.yaml.tftpl", local.manifest_values)
+  }
+}
+
+resource "local_file" "eso_manifests" {
+  for_each = var.write_manifests ? local.eso_manifests : {}
+
+  filename             = "${path.module}/manifests/generated/${each.key}"
+  content              = each.value
+  file_permission      = "0644"
+  directory_permission = "0755"
+}

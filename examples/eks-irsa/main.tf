@@ -1,0 +1,77 @@
+# External Secrets Operator authenticates with IRSA: the ClusterSecretStore names a service
+# account (auth.jwt.serviceAccountRef), ESO requests a token for it and exchanges it with
+# sts:AssumeRoleWithWebIdentity for the module's ESO role, which may read this one secret.
+# No access key exists anywhere, so there is no initial secret to bootstrap.
+
+provider "aws" {
+  region = var.region
+}
+
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+# The cluster's IAM OIDC provider: the issuer of its service account tokens.
+data "aws_eks_cluster" "this" {
+  name = var.cluster_name
+}
+
+data "aws_iam_openid_connect_provider" "this" {
+  url = data.aws_eks_cluster.this.identity[0].oidc[0].issuer
+}
+
+locals {
+  # A fresh token every 6 hours (the module's default); tokens live 12 hours.
+  refresh_hours = 6
+}
+
+module "ecr_token_rotator" {
+  # Real use: source = "git::https://github.com/<org>/ecr-token-rotator.git?ref=v0.1.0"
+  source = "../.."
+
+  name                = var.name
+  schedule_expression = "rate(${local.refresh_hours} hours)"
+
+  create_eso_role       = true
+  eso_oidc_provider_arn = data.aws_iam_openid_connect_provider.this.arn
+  eso_namespace         = var.eso_namespace
+  eso_service_account   = var.reader_service_account
+
+  tags = var.tags
+}
+
+################################################################################
+# Manifests, rendered from the module's outputs (kubectl apply -f manifests/generated/)
+################################################################################
+
+locals {
+  manifest_values = {
+    secret_name            = module.ecr_token_rotator.secret_name
+    region                 = module.ecr_token_rotator.region
+    eso_role_arn           = module.ecr_token_rotator.eso_role_arn
+    store_name             = var.name
+    eso_namespace          = var.eso_namespace
+    reader_service_account = var.reader_service_account
+    app_namespace          = var.app_namespace
+    pull_secret_name       = var.pull_secret_name
+    refresh_interval       = var.eso_refresh_interval
+    refresh_period         = "${local.refresh_hours}h"
+    image                  = "${data.aws_caller_identity.current.account_id}.dkr.ecr.${var.region}.${data.aws_partition.current.dns_suffix}/${var.app_image_repository}:${var.app_image_tag}"
+  }
+
+  eso_manifests = {
+    "00-namespace.yaml"              = templatefile("${path.module}/templates/namespace.yaml.tftpl", local.manifest_values)
+    "10-reader-service-account.yaml" = templatefile("${path.module}/templates/reader-service-account.yaml.tftpl", local.manifest_values)
+    "20-cluster-secret-store.yaml"   = templatefile("${path.module}/templates/cluster-secret-store.yaml.tftpl", local.manifest_values)
+    "30-external-secret.yaml"        = templatefile("${path.module}/templates/external-secret.yaml.tftpl", local.manifest_values)
+    "40-deployment.yaml"             = templatefile("${path.module}/templates/deployment.yaml.tftpl", local.manifest_values)
+  }
+}
+
+resource "local_file" "eso_manifests" {
+  for_each = var.write_manifests ? local.eso_manifests : {}
+
+  filename             = "${path.module}/manifests/generated/${each.key}"
+  content              = each.value
+  file_permission      = "0644"
+  directory_permission = "0755"
+}

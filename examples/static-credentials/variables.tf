@@ -1,0 +1,64 @@
+variable "region" {
+  description = "Region of the function, the secret and the ECR registry."
+  type        = string
+  default     = "eu-central-1"
+}
+
+variable "name" {
+  description = "Name of the function and of the secret (and prefix of the ESO IAM user and group)."
+  type        = string
+  default     = "ecr-token-rotator"
+}
+
+variable "app_namespace" {
+  description = "Namespace of the SecretStore, the AWS credentials Secret, the pull secret and the example pod."
+  type        = string
+  default     = "apps"
+}
+
+variable "credentials_secret_name" {
+  description = "Name of the Kubernetes Secret holding ESO's AWS access key (created by hand with kubectl, see README)."
+  type        = string
+  default     = "ecr-token-rotator-aws-credentials"
+}
+
+variable "pull_secret_name" {
+  description = "Name of the kubernetes.io/dockerconfigjson Secret ESO creates (and of the ExternalSecret)."
+  type        = string
+  default     = "ecr-pull-secret"
+}
+
+variable "eso_refresh_interval" {
+  description = "How often ESO re-reads the secret (refreshInterval). The credential in the cluster is at most the refresh period (6 hours) plus this old; tokens live 12 hours."
+  type        = string
+  default     = "1h"
+
+  validation {
+    condition     = can(regex("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$", var.eso_refresh_interval)) && var.eso_refresh_interval != ""
+    error_message = "eso_refresh_interval must be a Go duration in hours, minutes and seconds, e.g. 1h or 30m."
+  }
+}
+
+variable "app_image_repository" {
+  description = "Repository in this account's registry (in var.region) of the image the example pod runs."
+  type        = string
+  default     = "platform/app"
+}
+
+variable "app_image_tag" {
+  description = "Tag of that image."
+  type        = string
+  default     = "1.0.0"
+}
+
+variable "write_manifests" {
+  description = "Whether to write the rendered manifests to manifests/generated/ (they are also in the eso_manifests output)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

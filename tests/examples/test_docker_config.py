@@ -1,0 +1,131 @@
+"""From the secret the real function writes to the login the kubelet uses, through the examples'
+ExternalSecrets: the default one (the ready-made `dockerconfigjson` key) and the migration
+variant (engine v2 template over registry/username/password)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.examples.cluster import (
+    DOCKERCONFIGJSON,
+    DOCKERCONFIGJSON_KEY,
+    Login,
+    Secret,
+    api_server_rejection,
+    eso_secret,
+    kubelet_logins,
+    load_manifests,
+    login_for_image,
+)
+from tests.examples.offline_apply import EXAMPLES_DIR, example_names
+
+REGIONS = ("eu-central-1", "eu-west-1")
+REGISTRY_IDS = ("123456789012", "210987654321")
+HOSTS = [
+    f"{account}.dkr.ecr.{region}.amazonaws.com" for region in REGIONS for account in REGISTRY_IDS
+]
+
+
+def external_secret_specs() -> list[tuple[str, dict]]:
+    """(label, ExternalSecret spec) of every ExternalSecret and ClusterExternalSecret rendered in
+    the examples (the committed copies, which test_manifests checks are fresh)."""
+    specs = []
+    for name in example_names():
+        for path, obj in load_manifests(EXAMPLES_DIR / name / "manifests" / "rendered"):
+            label = f"{name}/{path.name}"
+            if obj.get("kind") == "ExternalSecret":
+                specs.append((label, obj["spec"]))
+            elif obj.get("kind") == "ClusterExternalSecret":
+                specs.append((label, obj["spec"]["externalSecretSpec"]))
+    return specs
+
+
+SPECS = external_secret_specs()
+DEFAULT_SPECS = [
+    (label, spec) for label, spec in SPECS if not spec["target"]["template"].get("data")
+]
+TEMPLATED_SPECS = [(label, spec) for label, spec in SPECS if spec["target"]["template"].get("data")]
+
+
+@pytest.fixture
+def published(harness):
+    """The function's first write into an empty secret (as the module creates it), for two
+    regions and two registry accounts: (document, hosts in the return value, issued passwords)."""
+    arn = harness.create_secret("platform/ecr-pull-credential")
+    harness.configure(
+        SECRET_ID=arn, ECR_REGIONS=",".join(REGIONS), ECR_REGISTRY_IDS=",".join(REGISTRY_IDS)
+    )
+    result = harness.invoke()
+    return harness.document(arn), result["registry_hosts"], set(harness.issued.passwords)
+
+
+def test_every_example_has_a_default_external_secret_and_complete_has_the_variant():
+    assert {label.split("/")[0] for label, _ in DEFAULT_SPECS} == set(example_names())
+    assert [label for label, _ in TEMPLATED_SPECS] == [
+        "complete/21-external-secret-from-fields.yaml"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("label", "spec"), DEFAULT_SPECS, ids=[label for label, _ in DEFAULT_SPECS]
+)
+def test_default_external_secret_gives_the_kubelet_a_login_for_every_host(label, spec, published):
+    document, hosts, issued = published
+    assert hosts == HOSTS
+
+    secret = eso_secret(spec, document)
+
+    assert secret.type == DOCKERCONFIGJSON
+    assert set(secret.data) == {DOCKERCONFIGJSON_KEY}
+    assert api_server_rejection(secret) is None
+    config = json.loads(secret.data[DOCKERCONFIGJSON_KEY])
+    assert list(config) == ["auths"]
+    assert sorted(config["auths"]) == sorted(HOSTS)
+    for host, entry in config["auths"].items():
+        expected = base64.b64encode(f"{entry['username']}:{entry['password']}".encode()).decode()
+        assert entry["auth"] == expected, host
+    logins = kubelet_logins(secret)
+    by_region: dict[str, set[Login | None]] = {}
+    for host in HOSTS:
+        login = login_for_image(logins, f"{host}/platform/app:1.0.0")
+        by_region.setdefault(host.split(".")[3], set()).add(login)
+    # One region's token logs in to every registry of that region; each region has its own.
+    assert all(len(region_logins) == 1 for region_logins in by_region.values()), label
+    region_logins = [next(iter(logins)) for logins in by_region.values()]
+    assert {login.password for login in region_logins} == issued
+    assert {login.username for login in region_logins} == {"AWS"}
+
+
+@pytest.mark.parametrize(
+    ("label", "spec"), TEMPLATED_SPECS, ids=[label for label, _ in TEMPLATED_SPECS]
+)
+def test_migration_template_gives_the_same_login_for_the_first_host(label, spec, published):
+    document, _, _ = published
+    default = eso_secret(DEFAULT_SPECS[0][1], document)
+
+    secret = eso_secret(spec, document)
+
+    assert secret.type == DOCKERCONFIGJSON
+    assert api_server_rejection(secret) is None, label
+    config = json.loads(secret.data[DOCKERCONFIGJSON_KEY])
+    first = document["registry"]
+    # Exactly the default config's entry for `registry`, field for field.
+    assert config == {
+        "auths": {first: json.loads(default.data[DOCKERCONFIGJSON_KEY])["auths"][first]}
+    }
+    assert kubelet_logins(secret) == {first: kubelet_logins(default)[first]}
+
+
+def test_an_outer_b64enc_is_the_double_encoding_the_api_server_rejects(published):
+    # What wrapping the whole template in `| b64enc` gives: the JSON, base64-encoded once more
+    # (ESO base64-encodes Secret data itself). The API server wants JSON in .dockerconfigjson.
+    document, _, _ = published
+    _, spec = TEMPLATED_SPECS[0]
+    good = eso_secret(spec, document).data[DOCKERCONFIGJSON_KEY]
+    double = Secret(DOCKERCONFIGJSON, {DOCKERCONFIGJSON_KEY: base64.b64encode(good)})
+
+    assert api_server_rejection(double) is not None
+    assert api_server_rejection(Secret(DOCKERCONFIGJSON, {})) is not None
