@@ -340,7 +340,7 @@ def breakages(raw: str, host: str, repository: str) -> st.SearchStrategy[str]:
             f"docker.io{path}",  # not ECR
             f"{account[:-1]}{path}",  # an 11-digit account
             host.replace(account, "\u0661" * 12, 1) + path,  # non-ASCII digits
-            f"{host}/{repository.upper()}x:1",  # upper case repository
+            f"{host}/Team/{repository}:1",  # upper case in the repository
             f"{host}/{repository}//x:1",  # empty path component
             f"{host}/",  # no repository
             f"{host}/{repository}:",  # empty tag
