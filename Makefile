@@ -18,7 +18,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help venv test lint package check-package demo clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov
-.PHONY: manifests manifests-check validate-examples
+.PHONY: docs docs-check manifests manifests-check validate-examples
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -82,6 +82,12 @@ manifests: $(STAMP) ## render examples/*/manifests/rendered from the templates w
 
 manifests-check: $(STAMP) ## fail if examples/*/manifests/rendered differ from a fresh render
 	$(PY) -m tests.examples.render --check
+
+docs: $(STAMP) ## regenerate the README's Inputs/Outputs tables from variables.tf and outputs.tf
+	$(PY) -m tests.support.tf_docs README.md
+
+docs-check: $(STAMP) ## fail if the README's Inputs/Outputs tables differ from variables.tf/outputs.tf
+	$(PY) -m tests.support.tf_docs --check README.md
 
 package: $(STAMP) ## build $(ZIP) (reproducible: same sources, same sha256)
 	$(PY) lambda_src/build_zip.py $(ZIP)

@@ -1,0 +1,206 @@
+"""The repository README: generated tables fresh, quick start runnable as written, its module
+block and manifests valid, the function's contract as the code has it; and the files that come
+with it (LICENSE, CHANGELOG, pre-commit hooks matching `make lint`)."""
+
+from __future__ import annotations
+
+import re
+
+import hcl2
+import pytest
+import yaml
+
+from ecr_token_rotator import observability
+from ecr_token_rotator.document import OWNED_KEYS
+from tests.conftest import FUNCTION_ENV
+from tests.examples.cluster import load_manifests
+from tests.examples.offline_apply import EXAMPLES_DIR, example_names
+from tests.support import tf_docs
+from tests.terraform.hcl_eval import decode, evaluate
+from tests.terraform.hcl_policies import MODULE_DIR, module
+
+README = MODULE_DIR / "README.md"
+TEXT = README.read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    """The text of a `## title` section, up to the next `## ` heading."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", TEXT, re.DOTALL | re.MULTILINE)
+    assert match, f"README has no '## {title}' section"
+    return match.group(1)
+
+
+def fenced(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+
+
+def test_inputs_and_outputs_tables_are_fresh():
+    assert tf_docs.replace_tables(TEXT, tf_docs.generate()) == TEXT, "run `make docs`"
+
+
+def test_tables_list_every_variable_and_output_of_the_module():
+    tables = TEXT[TEXT.index(tf_docs.BEGIN) : TEXT.index(tf_docs.END)]
+    assert set(re.findall(r'name="input_([a-z0-9_]+)"', tables)) == set(module().variables)
+    assert set(re.findall(r'name="output_([a-z0-9_]+)"', tables)) == set(module().outputs)
+
+
+def test_tables_are_stale_when_a_description_changes():
+    changed = TEXT.replace("Whether to create anything at all.", "Whether to create.", 1)
+    assert changed != TEXT
+    assert tf_docs.replace_tables(changed, tf_docs.generate()) != changed
+
+
+def test_quick_start_is_make_test_then_make_demo():
+    quick_start = section("Quick start")
+    assert fenced(quick_start, "sh")[0] == "make test\nmake demo\n"
+    targets = re.findall(r"^([a-z-]+):", (MODULE_DIR / "Makefile").read_text(), re.MULTILINE)
+    assert {"test", "demo"} <= set(targets)
+
+
+def test_module_blocks_use_a_tagged_git_source_and_valid_inputs():
+    blocks = [block for block in fenced(TEXT, "hcl") if block.lstrip().startswith("module ")]
+    assert blocks
+    for block in blocks:
+        (call,) = hcl2.loads(block)["module"]
+        body = next(iter(call.values()))
+        source = evaluate(decode(body["source"]), {})
+        assert re.fullmatch(r"git::https://\S+\.git\?ref=v\d+\.\d+\.\d+", source), source
+        inputs = {
+            key: evaluate(decode(value), {})
+            for key, value in body.items()
+            if not key.startswith("__") and key != "source"
+        }
+        assert set(inputs) <= set(module().variables)
+        for name, value in inputs.items():
+            assert module().validate(name, value) == [], name
+
+
+def rendered_objects() -> list[dict]:
+    return [
+        obj
+        for name in example_names()
+        for _, obj in load_manifests(EXAMPLES_DIR / name / "manifests" / "rendered")
+    ]
+
+
+def test_quick_start_manifests_are_rendered_example_manifests():
+    # Copies of examples/eks-irsa's rendered manifests: any drift from the examples fails here.
+    documents = [
+        obj for block in fenced(section("Quick start"), "yaml") for obj in yaml.safe_load_all(block)
+    ]
+    assert [obj["kind"] for obj in documents] == [
+        "ServiceAccount",
+        "ClusterSecretStore",
+        "ExternalSecret",
+    ]
+    rendered = rendered_objects()
+    for obj in documents:
+        assert obj in rendered, obj["kind"]
+
+
+def test_the_contract_names_what_the_code_uses():
+    contract = section("The function's contract")
+    for name in (*FUNCTION_ENV, *OWNED_KEYS):
+        assert f"`{name}`" in contract, name
+    assert f"`{observability.METRIC_NAMESPACE}`" in contract
+    assert f"`{observability.METRIC_DIMENSION}`" in contract
+    for metric in ("RefreshSuccess", "TokenSecondsToExpiry"):
+        assert f"`{metric}`" in contract
+    assert "`ecr_token_rotator.handler.lambda_handler`" in contract
+    events = set()
+    for path in (MODULE_DIR / "lambda_src" / "ecr_token_rotator").glob("*.py"):
+        events |= set(re.findall(r'"event": "([a-z_]+)"', path.read_text()))
+    # Every event an operator may search for, except the repair command's own.
+    assert {event for event in events if f"`{event}`" not in contract} <= {
+        "pending_removed",
+        "create_skipped",
+        "set_skipped",
+        "already_current",
+    }
+
+
+def test_every_example_is_listed_and_every_link_resolves():
+    examples = section("Examples")
+    for name in example_names():
+        assert f"(examples/{name})" in examples, name
+    for target in re.findall(r"\]\(([^)#:]+)\)", TEXT):
+        assert (MODULE_DIR / target).exists(), target
+
+
+def test_diagram_shows_the_whole_path():
+    (diagram,) = fenced(TEXT, "mermaid")
+    for part in (
+        "EventBridge",
+        "rotation",
+        "Lambda",
+        "ECR",
+        "Secrets Manager",
+        "External Secrets",
+        "kubelet",
+    ):
+        assert part in diagram, part
+
+
+def test_performance_section_holds_the_bench_markers():
+    # `make bench` fills the table between the markers; this only checks they are there once.
+    performance = section("Performance")
+    assert TEXT.count("<!-- BEGIN_BENCH -->") == TEXT.count("<!-- END_BENCH -->") == 1
+    assert performance.index("<!-- BEGIN_BENCH -->") < performance.index("<!-- END_BENCH -->")
+
+
+def test_sections_a_platform_team_needs():
+    for title in (
+        "Quick start",
+        "Examples",
+        "The function's contract",
+        "Operations",
+        "Troubleshooting",
+        "Networking",
+        "Adoption",
+        "Security model",
+        "When to use something else",
+        "Performance",
+    ):
+        assert section(title).strip(), title
+
+
+def test_license_is_apache_2():
+    text = (MODULE_DIR / "LICENSE").read_text()
+    assert text.lstrip().startswith("Apache License")
+    assert "Version 2.0, January 2004" in text
+    assert 'license = "Apache-2.0"' in (MODULE_DIR / "lambda_src" / "pyproject.toml").read_text()
+
+
+def test_changelog_follows_keep_a_changelog():
+    text = (MODULE_DIR / "CHANGELOG.md").read_text()
+    assert "keepachangelog.com" in text
+    assert "semver.org" in text
+    assert re.search(r"^## \[Unreleased\]$", text, re.MULTILINE)
+    assert re.search(r"^## \[0\.1\.0\]", text, re.MULTILINE)
+
+
+def recipe(target: str) -> list[str]:
+    """The commands of a Makefile target, with $(PY) and $(VENV) expanded."""
+    makefile = (MODULE_DIR / "Makefile").read_text()
+    match = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert match, target
+    return [
+        line.strip().replace("$(PY)", ".venv/bin/python").replace("$(VENV)", ".venv")
+        for line in match.group(1).splitlines()
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", [*recipe("lint"), *recipe("tf-fmt"), "make docs-check", "make manifests-check"]
+)
+def test_pre_commit_runs_what_make_lint_runs(command):
+    config = yaml.safe_load((MODULE_DIR / ".pre-commit-config.yaml").read_text())
+    entries = [
+        " ".join([hook["entry"], *hook.get("args", [])])
+        for repo in config["repos"]
+        if repo["repo"] == "local"
+        for hook in repo["hooks"]
+    ]
+    # The hook may narrow a whole-tree command to the changed files or drop its -diff.
+    command = command.removesuffix(" .").replace(" -diff", "")
+    assert any(entry.startswith(command) for entry in entries), command
