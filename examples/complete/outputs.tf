@@ -9,7 +9,7 @@ output "secret_name" {
 }
 
 output "lambda_function_name" {
-  description = "Name of the function: aws lambda invoke --function-name <this> --payload '{}' out.json forces a refresh."
+  description = "Name of the function: aws lambda invoke --function-name <this> --cli-binary-format raw-in-base64-out --payload '{}' out.json forces a refresh."
   value       = module.ecr_token_rotator.lambda_function_name
 }
 

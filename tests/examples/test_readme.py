@@ -204,3 +204,16 @@ def test_pre_commit_runs_what_make_lint_runs(command):
     # The hook may narrow a whole-tree command to the changed files or drop its -diff.
     command = command.removesuffix(" .").replace(" -diff", "")
     assert any(entry.startswith(command) for entry in entries), command
+
+
+def test_every_lambda_invoke_with_a_payload_works_with_aws_cli_v2():
+    # AWS CLI v2 reads --payload as base64 unless told otherwise; '{}' is not base64.
+    files = [README, *EXAMPLES_DIR.glob("*/README.md"), *EXAMPLES_DIR.glob("*/outputs.tf")]
+    commands = [
+        (path.name, command)
+        for path in files
+        for command in re.findall(r"aws lambda invoke[^`\n]*--payload[^`\n]*", path.read_text())
+    ]
+    assert commands
+    for name, command in commands:
+        assert "--cli-binary-format raw-in-base64-out" in command, (name, command)
