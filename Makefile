@@ -19,6 +19,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 .PHONY: help venv test lint package check-package demo clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov
 .PHONY: docs docs-check manifests manifests-check validate-examples
+.PHONY: scan scan-iam scan-python
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -88,6 +89,15 @@ docs: $(STAMP) ## regenerate the README's Inputs/Outputs tables from variables.t
 
 docs-check: $(STAMP) ## fail if the README's Inputs/Outputs tables differ from variables.tf/outputs.tf
 	$(PY) -m tests.support.tf_docs --check README.md
+
+scan: checkov scan-iam scan-python ## security scans: checkov (module and examples), IAM policy report, ruff bandit rules
+
+scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy the module writes; accepted findings documented in scan/iam_report.py
+	$(PY) -m scan.iam_report
+
+scan-python: $(STAMP) ## ruff's bandit rules (S) on lambda_src, whatever pyproject selects; inline suppressions listed
+	$(PY) -m ruff check --isolated --no-cache --target-version py311 --select S lambda_src
+	@grep -rn 'noqa: S' lambda_src || echo "no inline suppressions of S rules"
 
 package: $(STAMP) ## build $(ZIP) (reproducible: same sources, same sha256)
 	$(PY) lambda_src/build_zip.py $(ZIP)

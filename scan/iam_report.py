@@ -1,0 +1,352 @@
+"""`make scan-iam`: cloudsplaining and parliament on every IAM policy the module writes.
+
+The policies are read out of the module's HCL (tests/terraform/hcl_policies.py) for every
+combination the module can produce: the function role's policy for both trigger modes, with and
+without a customer-managed KMS key, X-Ray tracing and VPC mode, and (schedule mode) each kind of
+on-failure destination; and the ESO read policy (output eso_read_policy_json) without and with KMS
+keys and replicas. Each is scanned:
+
+- cloudsplaining, default mode: risky actions *without* resource constraints (what
+  tests/terraform/test_iam_policies.py asserts for a few combinations);
+- cloudsplaining with --flag-all-risky-actions (`strict`): risky actions even where the policy
+  scopes them to one resource or conditions them;
+- parliament: malformed statements, unknown actions, resources of the wrong type.
+
+No cloudsplaining exclusions are used. Every finding must be listed in ACCEPTED with the reason
+the design needs it and the combinations it may appear in; anything else fails the run, and so
+does an accepted finding that no longer occurs anywhere (its reason would be stale). A finding
+accepted in strict mode only fails when it shows up in default mode: that would mean the action
+lost its resource constraint.
+
+Output: a table on stdout and scan/results/iam.json (every policy with its findings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from cloudsplaining.command.scan_policy_file import scan_policy
+from parliament import analyze_policy_string
+from tests.terraform.hcl_policies import (
+    DESTINATION_ARNS,
+    KMS_KEY_ARN,
+    REGION,
+    eso_read_policy,
+    function_policy,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "scan" / "results" / "iam.json"
+CHECKS = (
+    "PrivilegeEscalation",
+    "ResourceExposure",
+    "DataExfiltration",
+    "CredentialsExposure",
+    "ServiceWildcard",
+    "InfrastructureModification",
+)
+
+
+@dataclass(frozen=True)
+class Combination:
+    policy: str  # "function" or "eso_read"
+    mode: str = ""  # trigger mode of the function
+    kms: bool = False
+    tracing: bool = False
+    vpc: bool = False
+    destination: str | None = None  # kind of on-failure destination (DESTINATION_ARNS key)
+
+    @property
+    def label(self) -> str:
+        if self.policy == "eso_read":
+            return "eso_read" + ("+kms+replica" if self.kms else "")
+        features = [
+            name
+            for name, on in (("kms", self.kms), ("tracing", self.tracing), ("vpc", self.vpc))
+            if on
+        ]
+        if self.destination:
+            features.append(f"destination-{self.destination}")
+        return "+".join([f"function:{self.mode}", *features])
+
+
+def combinations() -> Iterator[Combination]:
+    for mode in ("schedule", "rotation"):
+        # Rotation invocations are synchronous: a destination is refused there by a precondition.
+        destinations = [None, *DESTINATION_ARNS] if mode == "schedule" else [None]
+        for kms, tracing, vpc in itertools.product((False, True), repeat=3):
+            for destination in destinations:
+                yield Combination("function", mode, kms, tracing, vpc, destination)
+    yield Combination("eso_read")
+    yield Combination("eso_read", kms=True)
+
+
+def policy_of(combination: Combination) -> dict[str, Any]:
+    if combination.policy == "eso_read":
+        if not combination.kms:
+            return eso_read_policy()
+        replica_key = KMS_KEY_ARN.replace(REGION, "eu-west-1")
+        return eso_read_policy(
+            kms=True, replicas=[{"region": "eu-west-1", "kms_key_arn": replica_key}]
+        )
+    return function_policy(
+        combination.mode,
+        kms=combination.kms,
+        tracing=combination.tracing,
+        vpc=combination.vpc,
+        destination=DESTINATION_ARNS.get(combination.destination or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Finding:
+    tool: str  # "cloudsplaining", "cloudsplaining-strict" or "parliament"
+    check: str  # cloudsplaining risk category or parliament issue
+    detail: str  # the action (or parliament's detail)
+
+
+def _function(combination: Combination) -> bool:
+    return combination.policy == "function"
+
+
+def _with(**features: object) -> Callable[[Combination], bool]:
+    return lambda c: _function(c) and all(getattr(c, k) == v for k, v in features.items())
+
+
+@dataclass(frozen=True)
+class Accepted:
+    check: str
+    details: tuple[str, ...]
+    reason: str
+    where: Callable[[Combination], bool] = field(repr=False)
+    strict_only: bool = False  # resource-scoped: a default-mode finding would be a regression
+    tool: str = "cloudsplaining"
+
+
+ENI_WRITES = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:UnassignPrivateIpAddresses",
+)
+DESTINATION_ACTIONS = {
+    "sqs": "sqs:SendMessage",
+    "sns": "sns:Publish",
+    "lambda": "lambda:InvokeFunction",
+    "events": "events:PutEvents",
+    "s3": "s3:PutObject",
+}
+
+ACCEPTED: tuple[Accepted, ...] = (
+    Accepted(
+        "CredentialsExposure",
+        ("ecr:GetAuthorizationToken",),
+        "Fetching ECR tokens is the function's job; the action has no resource-level "
+        'permissions, so it can only be granted on "*". The token carries exactly the role\'s '
+        "ECR pull permissions (scoped to the covered repositories).",
+        _function,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ENI_WRITES,
+        "VPC mode only: the Lambda service creates and removes the function's network "
+        "interfaces with its role (the actions of AWSLambdaVPCAccessExecutionRole); the "
+        'interfaces do not exist when the role is written, so the resource is "*".',
+        _with(vpc=True),
+    ),
+    Accepted(
+        "RESOURCE_STAR",
+        (",".join(ENI_WRITES),),
+        "parliament's view of the same VPC-mode statement (see the ENI entry above).",
+        _with(vpc=True),
+        tool="parliament",
+    ),
+    Accepted(
+        "DataExfiltration",
+        ("secretsmanager:GetSecretValue",),
+        "Strict mode: reading the one secret is what the function (read-modify-write) and ESO "
+        "(the read policy) exist for; the resource is that secret's ARN only.",
+        lambda c: True,
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("secretsmanager:PutSecretValue",),
+        "Strict mode: the function writes the new credential as a new version of its own secret "
+        "(resource: that secret's ARN).",
+        _function,
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("secretsmanager:UpdateSecretVersionStage",),
+        "Strict mode, rotation mode only: finishSecret moves AWSCURRENT to the new version of "
+        "its own secret.",
+        _with(mode="rotation"),
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("logs:CreateLogStream", "logs:PutLogEvents"),
+        "Strict mode: the Lambda runtime writes the function's logs to its own log group "
+        "(resource: that log group's streams).",
+        _function,
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("kms:Decrypt", "kms:GenerateDataKey"),
+        "Strict mode, customer-managed key only: Secrets Manager decrypts/encrypts the secret "
+        "with the function's credentials; resource: that key, condition: kms:ViaService "
+        "secretsmanager in the secret's region. (ESO's read policy: kms:Decrypt on the keys "
+        "of the secret and its replicas.)",
+        lambda c: c.kms,
+        strict_only=True,
+    ),
+    *(
+        Accepted(
+            "InfrastructureModification",
+            (action,),
+            f"Strict mode, schedule mode with an on-failure destination of type {kind}: the "
+            "Lambda service delivers the failed invocation's record with the function's role; "
+            "resource: that destination only.",
+            _with(destination=kind),
+            strict_only=True,
+        )
+        for kind, action in DESTINATION_ACTIONS.items()
+    ),
+)
+
+
+def scan(policy: dict[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    for tool, strict in (("cloudsplaining", False), ("cloudsplaining-strict", True)):
+        results = scan_policy(
+            policy, {}, flag_conditional_statements=strict, flag_resource_arn_statements=strict
+        )
+        findings += [
+            Finding(tool, check, item if isinstance(item, str) else json.dumps(item))
+            for check in CHECKS
+            for item in results[check]["findings"]
+        ]
+    findings += [
+        Finding("parliament", f.issue, ",".join(sorted(map(str, f.detail))) or f.title)
+        for f in analyze_policy_string(json.dumps(policy)).findings
+    ]
+    return findings
+
+
+def accepting(finding: Finding, combination: Combination) -> Accepted | None:
+    for entry in ACCEPTED:
+        if entry.check != finding.check or finding.detail not in entry.details:
+            continue
+        tool_matches = (
+            finding.tool == "parliament"
+            if entry.tool == "parliament"
+            else finding.tool == "cloudsplaining-strict"
+            if entry.strict_only
+            else finding.tool.startswith("cloudsplaining")
+        )
+        if tool_matches and entry.where(combination):
+            return entry
+    return None
+
+
+@dataclass
+class Report:
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unexpected: list[tuple[str, Finding]] = field(default_factory=list)
+    used: dict[int, set[str]] = field(default_factory=dict)  # ACCEPTED index -> labels
+
+    def stale(self) -> list[Accepted]:
+        return [entry for index, entry in enumerate(ACCEPTED) if index not in self.used]
+
+
+def run(policies: dict[Combination, dict[str, Any]]) -> Report:
+    report = Report()
+    for combination, policy in policies.items():
+        findings = scan(policy)
+        for finding in findings:
+            entry = accepting(finding, combination)
+            if entry is None:
+                report.unexpected.append((combination.label, finding))
+            else:
+                report.used.setdefault(ACCEPTED.index(entry), set()).add(combination.label)
+        report.policies[combination.label] = {
+            "policy": policy,
+            "findings": [vars(finding) for finding in findings],
+        }
+    return report
+
+
+def table(report: Report) -> str:
+    lines = [
+        "| tool | check | actions | policies | accepted because |",
+        "|---|---|---|---|---|",
+    ]
+    for index, entry in enumerate(ACCEPTED):
+        tool = entry.tool + ("-strict" if entry.strict_only else "")
+        count = len(report.used.get(index, ()))
+        actions = ", ".join(entry.details).replace(",ec2:", ", ec2:")
+        lines.append(f"| {tool} | {entry.check} | {actions} | {count} | {entry.reason} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    policies = {combination: policy_of(combination) for combination in combinations()}
+    report = run(policies)
+    versions = {name: metadata.version(name) for name in ("cloudsplaining", "parliament")}
+    function_count = sum(1 for c in policies if c.policy == "function")
+    print(
+        f"IAM policies scanned: {function_count} function-role policies (2 trigger modes x KMS x "
+        "X-Ray x VPC, x 6 on-failure destinations in schedule mode) and "
+        f"{len(policies) - function_count} ESO read policies; "
+        + ", ".join(f"{name} {version}" for name, version in versions.items())
+        + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"
+    )
+    print(table(report))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(
+        json.dumps(
+            {
+                "tools": versions,
+                "policies": report.policies,
+                "accepted": [
+                    {**vars(entry), "where": None, "policies": sorted(report.used.get(i, ()))}
+                    for i, entry in enumerate(ACCEPTED)
+                ],
+                "unexpected": [
+                    {"policy": label, **vars(finding)} for label, finding in report.unexpected
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"\nfull report: {args.output.relative_to(REPO)}")
+    failed = False
+    for label, finding in report.unexpected:
+        failed = True
+        print(f"UNEXPECTED {finding.tool} {finding.check}: {finding.detail} in {label}")
+    for entry in report.stale():
+        failed = True
+        print(f"STALE: accepted {entry.check} {entry.details} no longer occurs; remove it")
+    if failed:
+        return 1
+    print(f"no unexpected findings in {len(policies)} policies")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

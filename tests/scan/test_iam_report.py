@@ -1,0 +1,72 @@
+"""The IAM report (`make scan-iam`, scan/iam_report.py) fails on what it must fail on.
+
+The report itself runs in CI over every policy the module writes; these tests prove its
+acceptance table is not a blanket pass: a finding outside the documented reasons, an accepted
+action in the wrong combination, or a scoped action that loses its resource constraint each come
+out unexpected, and an acceptance that no longer occurs is reported stale.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from scan.iam_report import Combination, policy_of, run
+
+SCHEDULE = Combination("function", "schedule")
+VPC = Combination("function", "schedule", vpc=True)
+
+
+def with_statement(policy: dict[str, Any], actions: list[str], resource: str) -> dict[str, Any]:
+    changed = copy.deepcopy(policy)
+    changed["Statement"].append(
+        {"Sid": "Added", "Effect": "Allow", "Action": actions, "Resource": [resource]}
+    )
+    return changed
+
+
+def unexpected(combination: Combination, policy: dict[str, Any]) -> set[tuple[str, str, str]]:
+    report = run({combination: policy})
+    return {(f.tool, f.check, f.detail) for _, f in report.unexpected}
+
+
+@pytest.mark.parametrize(
+    ("actions", "resource", "expected"),
+    [
+        (["iam:CreateAccessKey"], "*", ("cloudsplaining", "PrivilegeEscalation")),
+        (["s3:GetObject"], "*", ("cloudsplaining", "DataExfiltration")),
+        (["secretsmanager:PutResourcePolicy"], "*", ("cloudsplaining", "ResourceExposure")),
+        (["ecr:*"], "*", ("cloudsplaining", "ServiceWildcard")),
+        # accepted scoped to the secret (strict mode), a finding once it is on "*"
+        (["secretsmanager:PutSecretValue"], "*", ("cloudsplaining", "InfrastructureModification")),
+        (["ecr:BatchGetImage"], "arn:aws:secretsmanager:eu-central-1:123456789012:secret:x", None),
+    ],
+)
+def test_a_risky_addition_is_unexpected(
+    actions: list[str], resource: str, expected: tuple[str, str] | None
+) -> None:
+    found = unexpected(SCHEDULE, with_statement(policy_of(SCHEDULE), actions, resource))
+    assert found
+    if expected is not None:
+        assert any((tool, check) == expected for tool, check, _ in found), found
+    else:  # parliament: the action does not apply to that resource type
+        assert {tool for tool, _, _ in found} == {"parliament"}
+
+
+def test_accepted_actions_are_accepted_only_where_the_design_needs_them() -> None:
+    vpc_statement = next(
+        s for s in policy_of(VPC)["Statement"] if s["Sid"] == "VpcNetworkInterfaces"
+    )
+    policy = policy_of(SCHEDULE)
+    policy["Statement"].append(vpc_statement)
+    found = unexpected(SCHEDULE, policy)  # ENI actions without VPC mode
+    assert ("cloudsplaining", "InfrastructureModification", "ec2:CreateNetworkInterface") in found
+
+
+def test_an_acceptance_that_no_longer_occurs_is_stale() -> None:
+    report = run({SCHEDULE: policy_of(SCHEDULE)})
+    assert report.unexpected == []
+    stale = {detail for entry in report.stale() for detail in entry.details}
+    assert "ec2:CreateNetworkInterface" in stale  # no VPC-mode policy was scanned
+    assert "ecr:GetAuthorizationToken" not in stale
