@@ -339,16 +339,15 @@ class Example:
 
     @cached_property
     def scope(self) -> dict[str, Any]:
-        blocks = Blocks(self.hcl, self.regions)
-        scope = self.hcl.scope({}, blocks.references())
-        blocks.scope.update(scope)
+        """The example's scope; `module.<call>.<output>` evaluates the module's output."""
         name, _ = self.module_call
         outputs = {
             output: (lambda value=block["value"]: evaluate(decode(value), self.module_scope))
             for output, block in module().outputs.items()
         }
-        scope["module"] = {name: outputs}
-        blocks.scope["module"] = scope["module"]
+        blocks = Blocks(self.hcl, self.regions)
+        scope = self.hcl.scope({}, {**blocks.references(), "module": {name: outputs}})
+        blocks.scope.update(scope)
         return scope
 
     @cached_property
