@@ -12,6 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ZIP := dist/ecr-token-rotator.zip
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 SHARED ?= ../shared
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -19,7 +20,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 .PHONY: help venv test lint package check-package demo clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov
 .PHONY: docs docs-check manifests manifests-check validate-examples
-.PHONY: scan scan-iam scan-python
+.PHONY: scan scan-iam scan-python bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -98,6 +99,9 @@ scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy the module
 scan-python: $(STAMP) ## ruff's bandit rules (S) on lambda_src, whatever pyproject selects; inline suppressions listed
 	$(PY) -m ruff check --isolated --no-cache --target-version py311 --select S lambda_src
 	@grep -rn 'noqa: S' lambda_src || echo "no inline suppressions of S rules"
+
+bench: $(STAMP) ## benchmark (< 2 min): table, bench/results/latest.json, README performance section; BENCH_ARGS=--quick --no-readme
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 package: $(STAMP) ## build $(ZIP) (reproducible: same sources, same sha256)
 	$(PY) lambda_src/build_zip.py $(ZIP)

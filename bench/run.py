@@ -1,0 +1,566 @@
+"""`make bench`: what a refresh costs, measured on this machine, against a straightforward baseline.
+
+Everything runs against a moto server (`tests.support.moto_server`: ThreadedMotoServer on a free
+loopback port, ECR tokens with a real expiry) inside this process. Latencies are therefore the
+function's own work plus moto's work and loopback HTTP, not AWS network latency; the region
+growth table adds a fixed simulated delay per HTTP request (a botocore `before-send` hook that
+sleeps) to show what fetching regions concurrently saves when every call takes that long.
+
+Measured, each as the median of repeated runs with min and max:
+- cold start: wall time and peak RSS (`os.wait4`, from the lean launcher bench/spawn.py: see
+  there why) of a fresh `python -I -S` that imports the handler from the built zip (unpacked,
+  boto3 alone beside it: tests/support/lambda_zip.py) and completes one refresh; the baseline the
+  same way; a bare `import boto3` for reference;
+- warm refresh: one `lambda_handler` call in this already-started process (clients cached);
+- AWS API calls per refresh, counted with botocore's `before-call` (calls) and `before-send`
+  (HTTP requests, retries included) hooks on every client: 1 region, and 2 regions x 2 registry
+  accounts. Target in schedule mode: one GetAuthorizationToken per region, one GetSecretValue,
+  one PutSecretValue, nothing else; a miss is flagged and fails the run. A full native rotation
+  (four invocations) is counted for information;
+- zip size;
+- growth with 1, 2, 4 and 8 regions: warm latency and API calls, without and with the delay.
+
+The baseline (bench/baseline.py) is the naive function: get a token, `base64decode(...)[4:]`,
+`update_secret`; one region after another.
+
+Output: a table on stdout, bench/results/latest.json, and the README's performance section
+between `<!-- BEGIN_BENCH -->` and `<!-- END_BENCH -->` (the run fails, and edits nothing, when
+those markers are missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+from botocore.model import OperationModel
+from botocore.signers import RequestSigner
+from tests.support import lambda_zip
+from tests.support.moto_server import MotoServer, moto_server
+
+REPO = Path(__file__).resolve().parents[1]
+ZIP = REPO / "dist" / "ecr-token-rotator.zip"
+README = REPO / "README.md"
+RESULTS = REPO / "bench" / "results" / "latest.json"
+BASELINE = REPO / "bench" / "baseline.py"
+SPAWN = REPO / "bench" / "spawn.py"
+BEGIN, END = "<!-- BEGIN_BENCH -->", "<!-- END_BENCH -->"
+HOME = "eu-central-1"
+REGIONS = (
+    "eu-central-1",
+    "us-east-1",
+    "us-west-2",
+    "ap-southeast-2",
+    "eu-west-1",
+    "ap-northeast-1",
+    "sa-east-1",
+    "ca-central-1",
+)
+REGISTRY_IDS = ("123456789012", "210987654321")
+SEED = {"registry": "", "username": "AWS", "password": "stale", "team": "platform"}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+class BenchError(Exception):
+    """The benchmark cannot run or cannot publish its results."""
+
+
+# ---- statistics -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stats:
+    median: float
+    min: float
+    max: float
+    runs: int
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Stats:
+        if not samples:
+            raise BenchError("no samples")
+        return cls(statistics.median(samples), min(samples), max(samples), len(samples))
+
+    def show(self, unit: str, scale: float = 1.0, digits: int = 1) -> str:
+        m, lo, hi = (value * scale for value in (self.median, self.min, self.max))
+        return f"{m:.{digits}f} {unit} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def ratio(ours: Stats, baseline: Stats) -> str:
+    return f"{ours.median / baseline.median:.2f}x"
+
+
+# ---- botocore hooks: count calls, simulate network delay ------------------------------------
+
+
+@dataclass
+class Wire:
+    """Hooks for every client of a boto3 session: counts calls and HTTP requests, may delay."""
+
+    delay: float = 0.0  # seconds slept before each HTTP request is sent
+    calls: Counter[str] = field(default_factory=Counter)  # "Operation" -> API calls
+    token_regions: Counter[str] = field(default_factory=Counter)  # GetAuthorizationToken
+    requests: int = 0  # HTTP requests, botocore's retries included
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, session: boto3.session.Session) -> None:
+        session.events.register("before-call", self._on_call)
+        session.events.register("before-send", self._on_send)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.token_regions.clear()
+            self.requests = 0
+
+    def _on_call(self, model: OperationModel, request_signer: RequestSigner, **_: object) -> None:
+        with self._lock:
+            self.calls[model.name] += 1
+            if model.name == "GetAuthorizationToken":
+                self.token_regions[request_signer.region_name] += 1
+
+    def _on_send(self, **_: object) -> None:
+        with self._lock:
+            self.requests += 1
+        if self.delay:
+            time.sleep(self.delay)
+
+
+# ---- the two functions, in this process ----------------------------------------------------
+
+
+@dataclass
+class Function:
+    name: str
+    invoke: Callable[[], dict[str, Any]]
+    wire: Wire
+    secret_id: str
+
+    def configure(self, regions: Sequence[str], registry_ids: Sequence[str] = ()) -> None:
+        os.environ["SECRET_ID"] = self.secret_id
+        os.environ["ECR_REGIONS"] = ",".join(regions)
+        if registry_ids:
+            os.environ["ECR_REGISTRY_IDS"] = ",".join(registry_ids)
+        else:
+            os.environ.pop("ECR_REGISTRY_IDS", None)
+
+
+class _Context:
+    function_name = "ecr-token-rotator-bench"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+
+
+def ours(secret_id: str) -> Function:
+    """The packaged function imported from wherever `ecr_token_rotator` resolves (the zip)."""
+    aws = importlib.import_module("ecr_token_rotator.aws")
+    handler = importlib.import_module("ecr_token_rotator.handler")
+    wire = Wire()
+    session = boto3.session.Session()
+    wire.attach(session)
+    aws.reset_clients()
+    aws._session = session
+    return Function(
+        "ecr-token-rotator", lambda: handler.lambda_handler({}, _Context()), wire, secret_id
+    )
+
+
+def baseline(secret_id: str) -> Function:
+    module = _import_baseline()
+    wire = Wire()
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    wire.attach(boto3.DEFAULT_SESSION)
+    module._clients.clear()
+    return Function("baseline", lambda: module.lambda_handler({}, None), wire, secret_id)
+
+
+def _import_baseline() -> ModuleType:
+    return importlib.import_module("bench.baseline")
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """The function's log records are formatted as in Lambda, then dropped; its metric line too."""
+    formatter = importlib.import_module("ecr_token_rotator.observability").JsonFormatter()
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(io.StringIO()):
+        handler = logging.StreamHandler(sink)
+        handler.setFormatter(formatter)
+        root = logging.getLogger()
+        root.addHandler(handler)
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+
+
+def timed_runs(function: Function, runs: int, warmup: int = 3) -> Stats:
+    for _ in range(warmup):
+        function.invoke()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function.invoke()
+        samples.append(time.perf_counter() - start)
+    return Stats.of(samples)
+
+
+def counted_run(function: Function) -> dict[str, Any]:
+    function.invoke()  # clients for these regions exist: count a warm run
+    function.wire.reset()
+    function.invoke()
+    wire = function.wire
+    return {
+        "calls": dict(sorted(wire.calls.items())),
+        "total": sum(wire.calls.values()),
+        "http_requests": wire.requests,
+        "token_regions": dict(sorted(wire.token_regions.items())),
+    }
+
+
+def meets_target(counted: dict[str, Any], regions: Sequence[str]) -> bool:
+    target = {"GetAuthorizationToken": len(regions), "GetSecretValue": 1, "PutSecretValue": 1}
+    return (
+        counted["calls"] == target
+        and counted["token_regions"] == dict.fromkeys(sorted(regions), 1)
+        and counted["http_requests"] == counted["total"]
+    )
+
+
+# ---- cold start: fresh processes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    seconds: float
+    peak_rss_mib: float
+    stdout: str
+    stderr: str
+
+
+def run_child(argv: list[str], env: dict[str, str]) -> ChildRun:
+    """Run `argv` through the lean launcher bench/spawn.py: its own wall time and peak RSS."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report_path = Path(tmp) / "report.json"
+        launcher = [sys.executable, "-I", "-S", str(SPAWN), str(report_path)]
+        process = subprocess.run(
+            [*launcher, *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    if process.returncode != 0 or report.get("exit_code") != 0:
+        raise BenchError(f"{argv[-1]} failed ({report}): {process.stderr[-2000:]}")
+    return ChildRun(
+        report["seconds"], report["peak_rss_kib"] / 1024, process.stdout, process.stderr
+    )
+
+
+def cold_starts(argv: list[str], env: dict[str, str], runs: int) -> dict[str, Stats]:
+    children = [run_child(argv, env) for _ in range(runs)]
+    return {
+        "seconds": Stats.of([child.seconds for child in children]),
+        "peak_rss_mib": Stats.of([child.peak_rss_mib for child in children]),
+    }
+
+
+# ---- the benchmark ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    cold_runs: int
+    warm_runs: int
+    growth_runs: int
+    delay_ms: float
+
+
+PLANS = {
+    "full": Plan(cold_runs=10, warm_runs=200, growth_runs=20, delay_ms=30.0),
+    "quick": Plan(cold_runs=3, warm_runs=20, growth_runs=3, delay_ms=30.0),
+}
+
+
+def create_secret(server: MotoServer, name: str) -> str:
+    client = boto3.client("secretsmanager", region_name=HOME, endpoint_url=server.endpoint_url)
+    return str(client.create_secret(Name=name, SecretString=json.dumps(SEED))["ARN"])
+
+
+def rotation_calls(function: Function, secret_arn: str) -> dict[str, Any]:
+    """API calls of one full native rotation: Secrets Manager invokes the function four times."""
+    from tests.support.secrets_manager_model import RotationService  # noqa: PLC0415
+
+    handler = importlib.import_module("ecr_token_rotator.handler")
+    service = RotationService("123456789012", HOME)
+    service.enable(secret_arn)
+    function.configure([HOME])
+    os.environ["SECRET_ID"] = secret_arn
+
+    def invoke(event: dict[str, str]) -> dict[str, Any]:
+        return dict(handler.lambda_handler(event, _Context()))
+
+    service.run(secret_arn, service.start(secret_arn), invoke)  # warm-up
+    function.wire.reset()
+    service.run(secret_arn, service.start(secret_arn), invoke)
+    calls = function.wire.calls
+    return {"calls": dict(sorted(calls.items())), "total": sum(calls.values())}
+
+
+def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict[str, Any]:
+    env_common = {"AWS_ENDPOINT_URL": server.endpoint_url, "AWS_REGION": HOME}
+    os.environ.update(
+        {
+            **CREDENTIALS,
+            **env_common,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    results: dict[str, Any] = {}
+
+    # Cold starts: every child refreshes its own secret.
+    ours_env = lambda_zip.environment(
+        task_root, deps, **env_common, SECRET_ID=create_secret(server, "bench-cold-ours")
+    )
+    baseline_env = lambda_zip.environment(
+        task_root, deps, **env_common, SECRET_ID=create_secret(server, "bench-cold-baseline")
+    )
+    floor = [
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        f"import sys; sys.path.insert(0, {str(deps)!r}); import boto3",
+    ]
+    print(f"cold start: {plan.cold_runs} fresh processes each ...", file=sys.stderr)
+    results["cold_start"] = {
+        "ours": cold_starts(
+            [sys.executable, "-I", "-S", lambda_zip.__file__, "{}"], ours_env, plan.cold_runs
+        ),
+        "baseline": cold_starts(
+            [sys.executable, "-I", "-S", str(BASELINE)], baseline_env, plan.cold_runs
+        ),
+        "python_and_boto3_import": cold_starts(floor, baseline_env, plan.cold_runs),
+    }
+
+    # In this process from here on: the function as imported from the zip, and the baseline.
+    functions = {
+        "ours": ours(create_secret(server, "bench-warm-ours")),
+        "baseline": baseline(create_secret(server, "bench-warm-baseline")),
+    }
+    with quiet():
+        print(f"warm refresh: {plan.warm_runs} runs each ...", file=sys.stderr)
+        results["warm"] = {}
+        for key, function in functions.items():
+            function.configure([HOME])
+            results["warm"][key] = timed_runs(function, plan.warm_runs)
+
+        results["api_calls"] = {}
+        for label, regions, registry_ids in (
+            ("1 region", REGIONS[:1], ()),
+            ("2 regions x 2 registry accounts", REGIONS[:2], REGISTRY_IDS),
+        ):
+            row: dict[str, Any] = {}
+            for key, function in functions.items():
+                function.configure(regions, registry_ids)
+                row[key] = counted_run(function)
+            row["target_met"] = meets_target(row["ours"], regions)
+            results["api_calls"][label] = row
+        rotation_secret = create_secret(server, "bench-rotation")
+        results["rotation_calls"] = rotation_calls(functions["ours"], rotation_secret)
+        os.environ["SECRET_ID"] = functions["ours"].secret_id
+
+        print(f"region growth: {plan.growth_runs} runs per point ...", file=sys.stderr)
+        growth = []
+        for count in (1, 2, 4, 8):
+            point: dict[str, Any] = {"regions": count}
+            for key, function in functions.items():
+                function.configure(REGIONS[:count])
+                point[f"{key}_calls"] = counted_run(function)["total"]
+                point[f"{key}_local"] = timed_runs(function, plan.growth_runs, warmup=1)
+                function.wire.delay = plan.delay_ms / 1000
+                point[f"{key}_delayed"] = timed_runs(function, plan.growth_runs, warmup=1)
+                function.wire.delay = 0.0
+            growth.append(point)
+        results["growth"] = growth
+    return results
+
+
+# ---- output ----------------------------------------------------------------------------------
+
+
+def _calls_text(counted: dict[str, Any]) -> str:
+    return (
+        f"{counted['total']} (" + ", ".join(f"{op} {n}" for op, n in counted["calls"].items()) + ")"
+    )
+
+
+def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
+    plan = meta["plan"]
+    cold, warm = results["cold_start"], results["warm"]
+    floor = cold["python_and_boto3_import"]
+    lines = [
+        f"Produced by `{meta['command']}` on {meta['date']} ({meta['machine']}). Each figure is "
+        "the median of repeated runs, with min-max in brackets. AWS is a "
+        "[moto](https://github.com/getmoto/moto) server on loopback in the benchmark's own "
+        "process: latencies are the function's work plus moto's, **not AWS network latency**. "
+        "The baseline is the straightforward version (`bench/baseline.py`: get a token, "
+        "`base64decode(...)[4:]`, `update_secret`; regions one after another), measured in the "
+        "same run.",
+        "",
+        "| Measure | ecr-token-rotator | baseline | ratio |",
+        "|---|---|---|---|",
+        f"| Cold start, fresh `python -I -S` importing from the zip + one refresh "
+        f"({plan['cold_runs']} runs) | {cold['ours']['seconds'].show('ms', 1000, 0)} | "
+        f"{cold['baseline']['seconds'].show('ms', 1000, 0)} | "
+        f"{ratio(cold['ours']['seconds'], cold['baseline']['seconds'])} |",
+        f"| Cold start, peak RSS | {cold['ours']['peak_rss_mib'].show('MiB')} | "
+        f"{cold['baseline']['peak_rss_mib'].show('MiB')} | "
+        f"{ratio(cold['ours']['peak_rss_mib'], cold['baseline']['peak_rss_mib'])} |",
+        f"| Warm refresh, 1 region ({plan['warm_runs']} runs) | "
+        f"{warm['ours'].show('ms', 1000, 2)} | {warm['baseline'].show('ms', 1000, 2)} | "
+        f"{ratio(warm['ours'], warm['baseline'])} |",
+    ]
+    for label, row in results["api_calls"].items():
+        mark = "target met" if row["target_met"] else "**TARGET MISSED**"
+        lines.append(
+            f"| AWS API calls per refresh, {label} | {_calls_text(row['ours'])}: {mark} | "
+            f"{_calls_text(row['baseline'])} | |"
+        )
+    rotation = results["rotation_calls"]
+    lines += [
+        f"| AWS API calls per native rotation (4 invocations) | {_calls_text(rotation)} | n/a | |",
+        f"| Zip size | {meta['zip_bytes']:,} bytes ({meta['zip_files']} files, stored) | n/a | |",
+        "",
+        f"For reference, a fresh `python -I -S` that only imports boto3 takes "
+        f"{floor['seconds'].show('ms', 1000, 0)} and peaks at {floor['peak_rss_mib'].show('MiB')}: "
+        "the floor for any Python function that uses boto3.",
+        "",
+        f"Growth with the number of ECR regions (warm, {plan['growth_runs']} runs per point). "
+        f"Regions are fetched concurrently; the right-hand columns add a simulated "
+        f"{plan['delay_ms']:.0f} ms to every HTTP request (a botocore `before-send` hook that "
+        "sleeps; not a measurement of AWS) to show what that saves when calls are slow:",
+        "",
+        "| Regions | API calls (ours / baseline) | local: ours | local: baseline | "
+        f"+{plan['delay_ms']:.0f} ms/request: ours | +{plan['delay_ms']:.0f} ms/request: baseline "
+        "| ratio (delayed) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for point in results["growth"]:
+        lines.append(
+            f"| {point['regions']} | {point['ours_calls']} / {point['baseline_calls']} | "
+            f"{point['ours_local'].show('ms', 1000)} | "
+            f"{point['baseline_local'].show('ms', 1000)} | "
+            f"{point['ours_delayed'].show('ms', 1000, 0)} | "
+            f"{point['baseline_delayed'].show('ms', 1000, 0)} | "
+            f"{ratio(point['ours_delayed'], point['baseline_delayed'])} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, block: str) -> None:
+    """Replace what lies between the BENCH markers (exclusive) and nothing else."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines(keepends=True)
+    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    if len(begins) != 1 or len(ends) != 1 or begins[0] > ends[0]:
+        raise BenchError(
+            f"{path.name} needs exactly one line '{BEGIN}' followed by one line '{END}' in its "
+            f"performance section (found {len(begins)} and {len(ends)}); the results are in "
+            f"{RESULTS.relative_to(REPO)}, {path.name} was not changed"
+        )
+    new = [*lines[: begins[0] + 1], block.rstrip("\n") + "\n", *lines[ends[0] :]]
+    path.write_text("".join(new), encoding="utf-8")
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Stats):
+        return vars(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few runs: checks the script works")
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument("--delay-ms", type=float, help="simulated delay per HTTP request")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    plan = PLANS["quick" if args.quick else "full"]
+    if args.delay_ms is not None:
+        plan = Plan(plan.cold_runs, plan.warm_runs, plan.growth_runs, args.delay_ms)
+    if not ZIP.exists():
+        raise BenchError(f"{ZIP} is missing: run `make package`")
+    started = time.perf_counter()
+
+    with tempfile.TemporaryDirectory() as tmp, moto_server() as server:
+        task_root = lambda_zip.unpack(ZIP, Path(tmp) / "task")
+        deps = lambda_zip.runtime_deps(Path(tmp) / "runtime")
+        sys.path.insert(0, str(task_root))
+        rotator = importlib.import_module("ecr_token_rotator")
+        if Path(rotator.__file__ or "").parent.parent != task_root:
+            raise BenchError(f"ecr_token_rotator was imported from {rotator.__file__}, not the zip")
+        results = measure(plan, task_root, deps, server)
+
+    with zipfile.ZipFile(ZIP) as archive:
+        zip_files = len(archive.infolist())
+    meta = {
+        "command": "make bench" + (" BENCH_ARGS=" + " ".join(argv) if argv else ""),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": f"Python {platform.python_version()}, {platform.system()} "
+        f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "plan": vars(plan),
+        "zip_bytes": ZIP.stat().st_size,
+        "zip_files": zip_files,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    table = render(results, meta)
+    print(table)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(_jsonable({**meta, "results": results}), indent=2) + "\n")
+    print(f"\n{args.output.relative_to(REPO)} written; the benchmark took {meta['seconds']} s")
+
+    missed = [label for label, row in results["api_calls"].items() if not row["target_met"]]
+    if not args.no_readme:
+        update_readme(README, table)
+        print(f"{README.name}: performance section updated")
+    if missed:
+        print(f"API call target missed for: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,92 @@
+"""The benchmark's own logic: its API-call target (a test, not only a flag in the table), its
+accounting of calls, and the README edit it is allowed to make (between the markers, nowhere
+else). Timing is not tested: that is what `make bench` reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import run
+from tests.support.moto_server import moto_server
+
+REGISTRIES = ("123456789012", "210987654321")
+
+
+@pytest.mark.parametrize(
+    ("regions", "registry_ids"),
+    [(("eu-central-1",), ()), (("eu-central-1", "us-east-1"), REGISTRIES)],
+    ids=["1 region", "2 regions x 2 registry accounts"],
+)
+def test_a_scheduled_refresh_makes_exactly_the_target_calls(
+    monkeypatch: pytest.MonkeyPatch, regions: tuple[str, ...], registry_ids: tuple[str, ...]
+) -> None:
+    with moto_server() as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+        function = run.ours(run.create_secret(server, f"calls-{len(regions)}"))
+        function.configure(regions, registry_ids)  # os.environ: restored by the autouse fixture
+
+        counted = run.counted_run(function)
+
+    assert counted["calls"] == {
+        "GetAuthorizationToken": len(regions),
+        "GetSecretValue": 1,
+        "PutSecretValue": 1,
+    }
+    assert counted["token_regions"] == dict.fromkeys(regions, 1)
+    assert counted["http_requests"] == counted["total"] == len(regions) + 2
+    assert run.meets_target(counted, regions)
+
+
+def test_the_target_check_flags_any_other_call() -> None:
+    counted = {
+        "calls": {"GetAuthorizationToken": 1, "GetSecretValue": 1, "PutSecretValue": 1},
+        "token_regions": {"eu-central-1": 1},
+        "http_requests": 3,
+        "total": 3,
+    }
+    assert run.meets_target(counted, ["eu-central-1"])
+    assert not run.meets_target({**counted, "http_requests": 4}, ["eu-central-1"])  # a retry
+    assert not run.meets_target(counted, ["eu-central-1", "us-east-1"])
+    extra = {**counted, "calls": {**counted["calls"], "DescribeSecret": 1}, "total": 4}
+    assert not run.meets_target(extra, ["eu-central-1"])
+
+
+README = """# Project
+
+## Performance
+
+<!-- BEGIN_BENCH -->
+old table
+<!-- END_BENCH -->
+
+## Next
+text
+"""
+
+
+def test_the_readme_block_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+
+    run.update_readme(readme, "| new | table |\n")
+
+    assert readme.read_text() == README.replace("old table", "| new | table |")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Project\n\n## Performance\n",
+        "<!-- END_BENCH -->\n<!-- BEGIN_BENCH -->\n",
+        "<!-- BEGIN_BENCH -->\n<!-- END_BENCH -->\n<!-- BEGIN_BENCH -->\n<!-- END_BENCH -->\n",
+    ],
+    ids=["no markers", "reversed", "twice"],
+)
+def test_without_one_pair_of_markers_nothing_is_edited(tmp_path: Path, text: str) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(text)
+    with pytest.raises(run.BenchError, match="BEGIN_BENCH"):
+        run.update_readme(readme, "table")
+    assert readme.read_text() == text
