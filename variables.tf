@@ -266,7 +266,7 @@ variable "enable_xray_tracing" {
 }
 
 variable "vpc_config" {
-  description = "Run the function in these subnets with these security groups (adds the network-interface permissions Lambda needs). The subnets need a route to ECR, Secrets Manager and CloudWatch Logs (NAT or VPC endpoints). Null: no VPC."
+  description = "Run the function in these subnets with these security groups (adds the network-interface permissions Lambda needs). The subnets need a route to Secrets Manager and the ECR API, and to the ECR registry hosts when probe_images is set (NAT, or the secretsmanager, ecr.api and ecr.dkr VPC endpoints); Lambda delivers the logs and the metric itself. Null: no VPC."
   type = object({
     subnet_ids         = list(string)
     security_group_ids = list(string)
