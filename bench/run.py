@@ -6,7 +6,8 @@ function's own work plus moto's work and loopback HTTP, not AWS network latency;
 growth table adds a fixed simulated delay per HTTP request (a botocore `before-send` hook that
 sleeps) to show what fetching regions concurrently saves when every call takes that long.
 
-Measured, each as the median of repeated runs with min and max:
+Measured, each as the median of repeated runs with min and max (the function's and the baseline's
+runs alternate, so a change of load on the machine falls on both alike):
 - cold start: wall time and peak RSS (`os.wait4`, from the lean launcher bench/spawn.py: see
   there why) of a fresh `python -I -S` that imports the handler from the built zip (unpacked,
   boto3 alone beside it: tests/support/lambda_zip.py) and completes one refresh; the baseline the
@@ -157,17 +158,27 @@ class Wire:
 @dataclass
 class Function:
     name: str
-    invoke: Callable[[], dict[str, Any]]
+    handler: Callable[[], dict[str, Any]]
     wire: Wire
     secret_id: str
+    regions: tuple[str, ...] = (HOME,)
+    registry_ids: tuple[str, ...] = ()
 
     def configure(self, regions: Sequence[str], registry_ids: Sequence[str] = ()) -> None:
+        self.regions, self.registry_ids = tuple(regions), tuple(registry_ids)
+
+    def prepare(self) -> None:
+        """Its settings into the environment, where both functions read them."""
         os.environ["SECRET_ID"] = self.secret_id
-        os.environ["ECR_REGIONS"] = ",".join(regions)
-        if registry_ids:
-            os.environ["ECR_REGISTRY_IDS"] = ",".join(registry_ids)
+        os.environ["ECR_REGIONS"] = ",".join(self.regions)
+        if self.registry_ids:
+            os.environ["ECR_REGISTRY_IDS"] = ",".join(self.registry_ids)
         else:
             os.environ.pop("ECR_REGISTRY_IDS", None)
+
+    def invoke(self) -> dict[str, Any]:
+        self.prepare()
+        return self.handler()
 
 
 class _Context:
@@ -218,15 +229,20 @@ def quiet() -> Iterator[None]:
             root.removeHandler(handler)
 
 
-def timed_runs(function: Function, runs: int, warmup: int = 3) -> Stats:
+def timed_runs(functions: dict[str, Function], runs: int, warmup: int = 3) -> dict[str, Stats]:
+    """Runs of the functions in turn (one of each, `runs` times), so that a change of load on
+    the machine during the benchmark falls on all of them alike."""
     for _ in range(warmup):
-        function.invoke()
-    samples = []
+        for function in functions.values():
+            function.invoke()
+    samples: dict[str, list[float]] = {key: [] for key in functions}
     for _ in range(runs):
-        start = time.perf_counter()
-        function.invoke()
-        samples.append(time.perf_counter() - start)
-    return Stats.of(samples)
+        for key, function in functions.items():
+            function.prepare()
+            start = time.perf_counter()
+            function.handler()
+            samples[key].append(time.perf_counter() - start)
+    return {key: Stats.of(values) for key, values in samples.items()}
 
 
 def counted_run(function: Function) -> dict[str, Any]:
@@ -278,11 +294,20 @@ def run_child(argv: list[str], env: dict[str, str]) -> ChildRun:
     )
 
 
-def cold_starts(argv: list[str], env: dict[str, str], runs: int) -> dict[str, Stats]:
-    children = [run_child(argv, env) for _ in range(runs)]
+def cold_starts(
+    commands: dict[str, tuple[list[str], dict[str, str]]], runs: int
+) -> dict[str, dict[str, Stats]]:
+    """Each command `runs` times, in turn (see timed_runs)."""
+    children: dict[str, list[ChildRun]] = {key: [] for key in commands}
+    for _ in range(runs):
+        for key, (argv, env) in commands.items():
+            children[key].append(run_child(argv, env))
     return {
-        "seconds": Stats.of([child.seconds for child in children]),
-        "peak_rss_mib": Stats.of([child.peak_rss_mib for child in children]),
+        key: {
+            "seconds": Stats.of([child.seconds for child in runs_of]),
+            "peak_rss_mib": Stats.of([child.peak_rss_mib for child in runs_of]),
+        }
+        for key, runs_of in children.items()
     }
 
 
@@ -316,6 +341,7 @@ def rotation_calls(function: Function, secret_arn: str) -> dict[str, Any]:
     service = RotationService("123456789012", HOME)
     service.enable(secret_arn)
     function.configure([HOME])
+    function.prepare()
     os.environ["SECRET_ID"] = secret_arn
 
     def invoke(event: dict[str, str]) -> dict[str, Any]:
@@ -355,16 +381,15 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
         "-c",
         f"import sys; sys.path.insert(0, {str(deps)!r}); import boto3",
     ]
-    print(f"cold start: {plan.cold_runs} fresh processes each ...", file=sys.stderr)
-    results["cold_start"] = {
-        "ours": cold_starts(
-            [sys.executable, "-I", "-S", lambda_zip.__file__, "{}"], ours_env, plan.cold_runs
-        ),
-        "baseline": cold_starts(
-            [sys.executable, "-I", "-S", str(BASELINE)], baseline_env, plan.cold_runs
-        ),
-        "python_and_boto3_import": cold_starts(floor, baseline_env, plan.cold_runs),
-    }
+    print(f"cold start: {plan.cold_runs} fresh processes each, in turn ...", file=sys.stderr)
+    results["cold_start"] = cold_starts(
+        {
+            "ours": ([sys.executable, "-I", "-S", lambda_zip.__file__, "{}"], ours_env),
+            "baseline": ([sys.executable, "-I", "-S", str(BASELINE)], baseline_env),
+            "python_and_boto3_import": (floor, baseline_env),
+        },
+        plan.cold_runs,
+    )
 
     # In this process from here on: the function as imported from the zip, and the baseline.
     functions = {
@@ -372,11 +397,10 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
         "baseline": baseline(create_secret(server, "bench-warm-baseline")),
     }
     with quiet():
-        print(f"warm refresh: {plan.warm_runs} runs each ...", file=sys.stderr)
-        results["warm"] = {}
-        for key, function in functions.items():
+        print(f"warm refresh: {plan.warm_runs} runs each, in turn ...", file=sys.stderr)
+        for function in functions.values():
             function.configure([HOME])
-            results["warm"][key] = timed_runs(function, plan.warm_runs)
+        results["warm"] = timed_runs(functions, plan.warm_runs)
 
         results["api_calls"] = {}
         for label, regions, registry_ids in (
@@ -391,7 +415,6 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
             results["api_calls"][label] = row
         rotation_secret = create_secret(server, "bench-rotation")
         results["rotation_calls"] = rotation_calls(functions["ours"], rotation_secret)
-        os.environ["SECRET_ID"] = functions["ours"].secret_id
 
         print(f"region growth: {plan.growth_runs} runs per point ...", file=sys.stderr)
         growth = []
@@ -400,9 +423,13 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
             for key, function in functions.items():
                 function.configure(REGIONS[:count])
                 point[f"{key}_calls"] = counted_run(function)["total"]
-                point[f"{key}_local"] = timed_runs(function, plan.growth_runs, warmup=1)
+            for key, stats in timed_runs(functions, plan.growth_runs, warmup=1).items():
+                point[f"{key}_local"] = stats
+            for function in functions.values():
                 function.wire.delay = plan.delay_ms / 1000
-                point[f"{key}_delayed"] = timed_runs(function, plan.growth_runs, warmup=1)
+            for key, stats in timed_runs(functions, plan.growth_runs, warmup=1).items():
+                point[f"{key}_delayed"] = stats
+            for function in functions.values():
                 function.wire.delay = 0.0
             growth.append(point)
         results["growth"] = growth
@@ -424,7 +451,8 @@ def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
     floor = cold["python_and_boto3_import"]
     lines = [
         f"Produced by `{meta['command']}` on {meta['date']} ({meta['machine']}). Each figure is "
-        "the median of repeated runs, with min-max in brackets. AWS is a "
+        "the median of repeated runs, with min-max in brackets; runs of the function and the "
+        "baseline alternate, so changes in machine load fall on both alike. AWS is a "
         "[moto](https://github.com/getmoto/moto) server on loopback in the benchmark's own "
         "process: latencies are the function's work plus moto's, **not AWS network latency**. "
         "The baseline is the straightforward version (`bench/baseline.py`: get a token, "
