@@ -170,16 +170,19 @@ def run_finish_secret(ctx: StepContext) -> RunResult:
         _pending_document(ctx), f"secret {ctx.secret_arn} (AWSPENDING {ctx.event.token})"
     )
     current = next((v for v, stages in ctx.versions.items() if CURRENT in stages), None)
-    secret_store.move_stage(
-        ctx.secret_arn, ctx.region, CURRENT, move_to=ctx.event.token, remove_from=current
-    )
+    if current != ctx.event.token:
+        secret_store.move_stage(
+            ctx.secret_arn, ctx.region, CURRENT, move_to=ctx.event.token, remove_from=current
+        )
+    # Also on a retry whose first attempt moved the label but lost the answer: the metric of
+    # this rotation has not been emitted yet.
     logger.info(
         "rotation finished",
         extra={
             "event": "rotation_finished",
             "secret_arn": ctx.secret_arn,
             "version_id": ctx.event.token,
-            "previous_version_id": current,
+            "previous_version_id": current if current != ctx.event.token else None,
         },
     )
     return ctx.result(
@@ -252,7 +255,10 @@ def rotate(
         transport=transport,
         now=now or datetime.now(UTC),
     )
-    if CURRENT in stages:
+    # AWSCURRENT and AWSPENDING together on this version: finishSecret moved the label, and
+    # Secrets Manager is retrying it (the answer was lost); run it again to report the success.
+    retried_finish = event.step == "finishSecret" and PENDING in stages
+    if CURRENT in stages and not retried_finish:
         logger.info(
             "version is already AWSCURRENT; nothing to do",
             extra={"event": "already_current", "secret_arn": secret_arn, "step": event.step},

@@ -98,6 +98,41 @@ def test_a_retry_with_the_same_token_completes_a_half_done_rotation(
     assert harness.document(secret) == pending_value  # createSecret kept the first attempt's value
 
 
+def test_a_retried_finish_whose_label_move_succeeded_still_reports_success(
+    harness: Harness, service: RotationService, secret: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    previous = harness.snapshot(secret).current_version_id
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
+    # The first finishSecret moved AWSCURRENT, then its answer was lost.
+    harness.secrets().update_secret_version_stage(
+        SecretId=secret,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=token,
+        RemoveFromVersionId=previous,
+    )
+    before = harness.snapshot(secret)
+    capsys.readouterr()
+
+    [result] = service.run(secret, token, harness.invoke, steps=("finishSecret",))
+
+    assert result["published"] is True
+    assert harness.snapshot(secret) == before
+    [metric] = capsys.readouterr().out.splitlines()
+    assert json.loads(metric)["RefreshSuccess"] == 1
+
+
+def test_a_finish_for_an_older_current_version_reports_nothing(
+    harness: Harness, service: RotationService, secret: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWSCURRENT without AWSPENDING: not this rotation's finish, so no success to report."""
+    current = str(harness.snapshot(secret).current_version_id)
+    capsys.readouterr()
+    [result] = service.run(secret, current, harness.invoke, steps=("finishSecret",))
+    assert result["published"] is False
+    assert capsys.readouterr().out == ""
+
+
 def test_test_secret_probes_with_the_pending_credential(
     harness: Harness, service: RotationService, secret: str
 ) -> None:
