@@ -93,8 +93,8 @@ docs-check: $(STAMP) ## fail if the README's Inputs/Outputs tables differ from v
 
 scan: checkov scan-iam scan-python ## security scans: checkov (module and examples), IAM policy report, ruff bandit rules
 
-scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy the module writes; accepted findings documented in scan/iam_report.py
-	$(PY) -m scan.iam_report
+scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy the module writes; accepted findings documented in tests/scan/iam_report.py
+	$(PY) -m tests.scan.iam_report
 
 scan-python: $(STAMP) ## ruff's bandit rules (S) on lambda_src, whatever pyproject selects; inline suppressions listed
 	$(PY) -m ruff check --isolated --no-cache --target-version py311 --select S lambda_src

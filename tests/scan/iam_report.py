@@ -18,7 +18,7 @@ does an accepted finding that no longer occurs anywhere (its reason would be sta
 accepted in strict mode only fails when it shows up in default mode: that would mean the action
 lost its resource constraint.
 
-Output: a table on stdout and scan/results/iam.json (every policy with its findings).
+Output: a table on stdout and tests/scan/results/iam.json (every policy with its findings).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Any
 
 from cloudsplaining.command.scan_policy_file import scan_policy
 from parliament import analyze_policy_string
+
 from tests.terraform.hcl_policies import (
     DESTINATION_ARNS,
     KMS_KEY_ARN,
@@ -43,8 +44,8 @@ from tests.terraform.hcl_policies import (
     function_policy,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "scan" / "results" / "iam.json"
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).resolve().parent / "results" / "iam.json"
 CHECKS = (
     "PrivilegeEscalation",
     "ResourceExposure",

@@ -1,4 +1,4 @@
-"""The IAM report (`make scan-iam`, scan/iam_report.py) fails on what it must fail on.
+"""The IAM report (`make scan-iam`, tests/scan/iam_report.py) fails on what it must fail on.
 
 The report itself runs in CI over every policy the module writes; these tests prove its
 acceptance table is not a blanket pass: a finding outside the documented reasons, an accepted
@@ -12,7 +12,8 @@ import copy
 from typing import Any
 
 import pytest
-from scan.iam_report import Combination, policy_of, run
+
+from tests.scan.iam_report import Combination, policy_of, run
 
 SCHEDULE = Combination("function", "schedule")
 VPC = Combination("function", "schedule", vpc=True)
