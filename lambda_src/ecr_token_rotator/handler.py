@@ -22,7 +22,8 @@ from .rotation import REPAIR_HINT, parse_rotation_event, rotate
 
 logger = logging.getLogger(__name__)
 
-# Module level so a warm container reuses its TLS context; tests swap in a loopback transport.
+# Module level so a warm container reuses its TLS context (made on the first probe); tests swap
+# in a loopback transport.
 registry_transport: RegistryTransport = HttpsTransport()
 
 

@@ -41,9 +41,11 @@ class HttpsTransport:
 
     def __init__(self, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
         self._timeout = timeout
-        self._tls = ssl.create_default_context()
+        self._tls: ssl.SSLContext | None = None
 
     def head(self, host: str, path: str, headers: Mapping[str, str]) -> int:
+        if self._tls is None:  # loading the CA bundle costs ~20 ms: only when probing
+            self._tls = ssl.create_default_context()
         connection = http.client.HTTPSConnection(host, timeout=self._timeout, context=self._tls)
         try:
             connection.request("HEAD", path, headers=dict(headers))
