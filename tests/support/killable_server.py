@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import json
-import logging
 import re
 import socket
 import threading
@@ -39,8 +38,8 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from tests.support.moto_ecr import IssuedTokens, patched_ecr_tokens
-from tests.support.secrets_manager_model import faithful_versions
+from tests.support.moto_ecr import IssuedTokens
+from tests.support.moto_server import moto_fixes
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -229,10 +228,7 @@ def _error(start_response: StartResponse, rule: ErrorRule) -> list[bytes]:
 @contextmanager
 def killable_moto_server() -> Iterator[KillableMotoServer]:
     with ExitStack() as stack:
-        issued = stack.enter_context(patched_ecr_tokens())
-        stack.enter_context(faithful_versions())
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        server = KillableMotoServer(issued)
+        server = KillableMotoServer(stack.enter_context(moto_fixes()))
         server.start()
         stack.callback(server.stop)
         server.reset_state()  # moto's state outlives servers: start from nothing

@@ -20,11 +20,17 @@ class MotoServer:
 
 
 @contextmanager
+def moto_fixes() -> Iterator[IssuedTokens]:
+    """What every moto server here runs with: realistic ECR tokens, AWS-faithful versions."""
+    with patched_ecr_tokens() as issued, faithful_versions():
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        yield issued
+
+
+@contextmanager
 def moto_server() -> Iterator[MotoServer]:
     with ExitStack() as stack:
-        issued = stack.enter_context(patched_ecr_tokens())
-        stack.enter_context(faithful_versions())
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        issued = stack.enter_context(moto_fixes())
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         stack.callback(server.stop)
