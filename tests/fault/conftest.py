@@ -15,25 +15,19 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-import time
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import botocore.endpoint
 import pytest
 
 from ecr_token_rotator import aws
-from ecr_token_rotator.observability import NOISY_LOGGERS
 from tests.conftest import Harness
-from tests.support.failures import SEED_PASSWORD
+from tests.support.failures import SEED_MATERIAL
+from tests.support.faults import skip_retry_sleeps
 from tests.support.killable_server import KillableMotoServer, killable_moto_server
-from tests.support.redaction import exception_texts, leaks, record_texts
+from tests.support.redaction import exception_texts, leaks, record_texts, reset_capture
 from tests.support.registry_stub import RegistryStub, registry_stub
-
-SEED_MATERIAL = (SEED_PASSWORD, base64.b64encode(f"AWS:{SEED_PASSWORD}".encode()).decode())
 
 
 class Exposure:
@@ -50,9 +44,7 @@ class Exposure:
     @contextmanager
     def watching(self) -> Iterator[None]:
         """Capture the function's output in this block (not the test's own set-up calls)."""
-        for name in NOISY_LOGGERS:  # the function must quiet the SDK itself, at every run
-            logging.getLogger(name).setLevel(logging.NOTSET)
-        self._caplog.clear()
+        reset_capture(self._caplog)
         self._capsys.readouterr()
         self.sources += 1
         try:
@@ -114,10 +106,7 @@ def exposure(
 
 @pytest.fixture
 def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    sleeps: list[float] = []
-    no_wait = types.SimpleNamespace(**{**vars(time), "sleep": sleeps.append})
-    monkeypatch.setattr(botocore.endpoint, "time", no_wait)
-    return sleeps
+    return skip_retry_sleeps(monkeypatch)
 
 
 @pytest.fixture

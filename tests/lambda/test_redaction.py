@@ -4,38 +4,26 @@ is run and its whole output searched for the secret material it handled."""
 
 from __future__ import annotations
 
-import base64
 import logging
 
 import pytest
 
 from ecr_token_rotator import cli
-from ecr_token_rotator.observability import NOISY_LOGGERS
 from tests.conftest import ACCOUNT_ID, REGION, Harness
-from tests.support.failures import FAILURES, HOST, SEED_DOCUMENT, SEED_PASSWORD, Failure
-from tests.support.redaction import as_text, exception_texts, leaks, record_texts
+from tests.support.failures import FAILURES, HOST, SEED_DOCUMENT, SEED_MATERIAL, Failure
+from tests.support.redaction import (
+    as_text,
+    exception_texts,
+    leaks,
+    record_texts,
+    reset_capture,
+)
 from tests.support.secrets_manager_model import RotationService
-
-
-def seed_material() -> list[str]:
-    encoded = base64.b64encode(f"AWS:{SEED_PASSWORD}".encode()).decode()
-    return [SEED_PASSWORD, encoded]
 
 
 @pytest.fixture(autouse=True)
 def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-
-
-def watch(caplog: pytest.LogCaptureFixture) -> None:
-    """Start capturing right before the run, with the SDK's loggers back at DEBUG.
-
-    The test's own set-up calls (creating the secret) are not the function's output, and it is
-    the function's job to quiet botocore, so the test undoes any earlier quieting first.
-    """
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.NOTSET)
-    caplog.clear()
 
 
 def check(
@@ -48,7 +36,7 @@ def check(
     captured = capsys.readouterr()
     texts = [*record_texts(caplog.records), *exception_texts(error), *outputs]
     texts += [captured.out, captured.err]
-    material = [*harness.issued.secret_material(), *seed_material()]
+    material = [*harness.issued.secret_material(), *SEED_MATERIAL]
     assert leaks(texts, material) == []
     assert caplog.records, "nothing was logged: the search would prove nothing"
 
@@ -65,7 +53,7 @@ def test_failures_reveal_nothing(
     if failure.name != "bad log level":
         harness.configure(LOG_LEVEL="DEBUG")
 
-    watch(caplog)
+    reset_capture(caplog)
     with pytest.raises(failure.error) as raised:
         harness.invoke()
 
@@ -79,7 +67,7 @@ def test_probe_failure_with_a_freshly_issued_token_reveals_nothing(
     harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
     harness.stub.state.statuses["team/app"] = 403
 
-    watch(caplog)
+    reset_capture(caplog)
     with pytest.raises(Exception, match="HTTP 403") as raised:
         harness.invoke()
 
@@ -99,7 +87,7 @@ def test_a_refresh_reveals_nothing(
         PROBE_IMAGES=f"{HOST}/team/app:1.0",
     )
 
-    watch(caplog)
+    reset_capture(caplog)
     result = harness.invoke()
 
     check(harness, caplog, capsys, as_text(result))
@@ -114,7 +102,7 @@ def test_a_rotation_reveals_nothing(
     harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
 
     token = service.start(arn)
-    watch(caplog)
+    reset_capture(caplog)
     results = service.run(arn, token, harness.invoke)
 
     check(harness, caplog, capsys, *map(as_text, results))
@@ -125,7 +113,7 @@ def test_the_cli_reveals_nothing(
 ) -> None:
     arn = harness.create_secret(value=SEED_DOCUMENT)
 
-    watch(caplog)
+    reset_capture(caplog)
     assert cli.main(["refresh", "--secret-id", arn, "--log-level", "DEBUG"]) == 0
     assert cli.main(["repair", "--secret-id", arn, "--dry-run", "--log-level", "DEBUG"]) == 0
     harness.configure(SECRET_ID=arn)

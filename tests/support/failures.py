@@ -8,14 +8,11 @@ words its message must contain.
 
 from __future__ import annotations
 
-import time
-import types
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
-
-import botocore.endpoint
 
 from ecr_token_rotator import aws
 from ecr_token_rotator.errors import (
@@ -26,7 +23,7 @@ from ecr_token_rotator.errors import (
     RotatorError,
     SecretError,
 )
-from tests.support.faults import inject_error, inject_retryable_error
+from tests.support.faults import inject_error, inject_retryable_error, skip_retry_sleeps
 
 if TYPE_CHECKING:
     from tests.conftest import Harness
@@ -35,6 +32,8 @@ ACCOUNT_ID = "123456789012"
 REGION = "eu-central-1"
 HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
 SEED_PASSWORD = "seed-password-that-must-not-leak"
+# The seed password in every form a leak could take (plain, and inside a docker `auth`).
+SEED_MATERIAL = (SEED_PASSWORD, base64.b64encode(f"AWS:{SEED_PASSWORD}".encode()).decode())
 SEED_DOCUMENT = {
     "registry": HOST,
     "username": "AWS",
@@ -91,9 +90,7 @@ def _missing_secret(h: Harness, arn: str) -> Callable[[], None]:
 def _throttled(h: Harness, arn: str) -> Callable[[], None]:
     h.configure(SECRET_ID=arn)
     fault = inject_retryable_error("ecr", REGION, "GetAuthorizationToken", "ThrottlingException")
-    # botocore sleeps between its retries; the test keeps the attempts but not the waiting.
-    no_wait = types.SimpleNamespace(**{**vars(time), "sleep": lambda _seconds: None})
-    h.monkeypatch.setattr(botocore.endpoint, "time", no_wait)
+    skip_retry_sleeps(h.monkeypatch)  # keep botocore's attempts, not its waiting
 
     def retried_by_botocore_then_stopped() -> None:
         assert fault.calls == aws.MAX_ATTEMPTS, fault.calls

@@ -12,9 +12,13 @@ Two ways in, because moto sees every request that reaches botocore's `before-sen
 from __future__ import annotations
 
 import json
+import time
+import types
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.endpoint
+import pytest
 from botocore.awsrequest import AWSResponse
 
 from ecr_token_rotator import aws
@@ -44,6 +48,14 @@ def _error_response(url: str, code: str, message: str, status: int) -> AWSRespon
     body = json.dumps({"__type": code, "message": message}).encode()
     headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "fault"}
     return AWSResponse(url, status, headers, _RawBody(body))
+
+
+def skip_retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record botocore's backoff sleeps instead of sleeping (the retries themselves still run)."""
+    sleeps: list[float] = []
+    no_wait = types.SimpleNamespace(**{**vars(time), "sleep": sleeps.append})
+    monkeypatch.setattr(botocore.endpoint, "time", no_wait)
+    return sleeps
 
 
 def _register(service: str, region: str, event: str, operation: str, handler: Any) -> None:

@@ -13,10 +13,23 @@ import logging
 import traceback
 from collections.abc import Iterable
 
-from ecr_token_rotator.observability import JsonFormatter
+import pytest
+
+from ecr_token_rotator.observability import NOISY_LOGGERS, JsonFormatter
 
 # Test infrastructure that does not exist in Lambda and logs what it serves.
 NOT_IN_LAMBDA = ("moto", "werkzeug", "responses")
+
+
+def reset_capture(caplog: pytest.LogCaptureFixture) -> None:
+    """Start capturing right before the run, with the SDK's loggers back at DEBUG.
+
+    The test's own set-up calls (creating the secret) are not the function's output, and it is
+    the function's job to quiet botocore at every run, so any earlier quieting is undone first.
+    """
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    caplog.clear()
 
 
 def record_texts(records: Iterable[logging.LogRecord]) -> list[str]:
