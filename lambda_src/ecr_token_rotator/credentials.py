@@ -8,7 +8,6 @@ token works for every registry of that region the caller may pull from.
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,7 +48,7 @@ def decode_authorization_token(token: str) -> tuple[str, str]:
     """Split base64(`user:password`) on the first colon; reject anything else cleanly."""
     try:
         decoded = base64.b64decode(token, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError) as e:  # UnicodeDecodeError is a ValueError
+    except ValueError as e:  # binascii.Error and UnicodeDecodeError are ValueErrors
         # The exception text may quote input bytes, so it is not passed on (the cause is kept).
         raise TokenFormatError(
             "the ECR authorization token is not valid base64-encoded UTF-8 text"

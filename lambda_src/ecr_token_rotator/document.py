@@ -13,7 +13,6 @@ it was, so teams can store their own fields beside the credential:
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -127,7 +126,7 @@ def read_published_credential(document: Mapping[str, Any], where: str) -> Publis
             decoded = base64.b64decode(entry["auth"], validate=True).decode()
             if decoded != f"{entry['username']}:{entry['password']}":
                 raise SecretError(f"{where}: the auth of {host} does not match its login")
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:  # binascii.Error: ValueError
         raise SecretError(
             f"{where} has a malformed expires_at or dockerconfigjson ({type(e).__name__})"
         ) from e

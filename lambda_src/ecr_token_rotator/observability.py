@@ -51,7 +51,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-JsonFormatter.converter = time.gmtime
+JsonFormatter.converter = time.gmtime  # timestamps in UTC, marked with "Z"
 
 
 def configure_logging(level: str) -> None:
