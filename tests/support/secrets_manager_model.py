@@ -1,16 +1,34 @@
-"""Secrets Manager's side of native rotation, as AWS documents it, on top of moto.
+"""Secrets Manager's versions and native rotation, as AWS documents them, on top of moto.
 
-Moto's RotateSecret runs no rotation function without Docker, and it differs from AWS in two ways
-that matter here; the tests model AWS:
+Moto's RotateSecret runs no rotation function without Docker, and moto differs from AWS's API
+reference in ways that matter here; the tests model AWS:
 
 - When RotateSecret starts a rotation, AWS creates the new version id (the `ClientRequestToken`)
   labelled AWSPENDING, without a value, then calls the function's four steps with it. If
   AWSPENDING is still on a version that is not AWSCURRENT, AWS refuses the new rotation
   ("a previous rotation isn't complete") and never calls the function; moto does not refuse.
-- Moving AWSCURRENT with UpdateSecretVersionStage changes what GetSecretValue returns by default
-  on AWS; moto keeps returning the old version, and fails when no version had AWSCURRENT yet.
-  ListSecretVersionIds reports each version's creation time on AWS; moto reports "now", and
-  fails with HTTP 500 on a missing secret. (`faithful_versions` fixes these.)
+  (`RotationService` does this.)
+
+`faithful_versions` fixes the rest:
+
+- UpdateSecretVersionStage: moving AWSCURRENT changes what GetSecretValue returns by default on
+  AWS; moto keeps returning the old version, and fails when no version had AWSCURRENT yet (AWS
+  attaches the label). AWS refuses a move whose RemoveFromVersionId does not hold the label, or
+  that omits it while another version holds the label (InvalidParameterException); moto does too.
+- PutSecretValue: "if this operation creates the first version for the secret, then Secrets
+  Manager automatically attaches the staging label AWSCURRENT to it", whatever VersionStages
+  says. Moto does so only while the secret has no version at all, not when the only version is
+  RotateSecret's AWSPENDING placeholder without a value. And "if a version with this value
+  [ClientRequestToken] already exists and that version's SecretString and SecretBinary values
+  are different from those in the request, then the request fails because you can't modify a
+  secret version" (ResourceExistsException); moto lets any version labelled AWSPENDING be
+  overwritten.
+- PutSecretValue: SecretString has a maximum length of 65,536; AWS refuses a longer one
+  (ValidationException, as for every constraint of the API reference); moto stores it.
+- DescribeSecret's VersionIdsToStages lists "the versions of the secret that have staging labels
+  attached" (versions without labels are deprecated); moto lists every version.
+- ListSecretVersionIds reports each version's creation time on AWS; moto reports "now", and
+  fails with HTTP 500 on a missing secret.
 """
 
 from __future__ import annotations
@@ -22,20 +40,65 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from moto.secretsmanager.exceptions import SecretNotFoundException
-from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
+from moto.secretsmanager.exceptions import (
+    ResourceExistsException,
+    SecretNotFoundException,
+    ValidationException,
+)
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+MAX_SECRET_STRING = 65_536  # the API reference's length constraint of SecretString
 
 
 class PreviousRotationIncomplete(Exception):
     """What AWS answers RotateSecret while a stale AWSPENDING exists."""
 
 
+def _has_value(version: dict[str, Any]) -> bool:
+    return "secret_string" in version or "secret_binary" in version
+
+
 @contextmanager
 def faithful_versions() -> Iterator[None]:
     original = SecretsManagerBackend.update_secret_version_stage
     original_list = SecretsManagerBackend.list_secret_version_ids
+    original_put = SecretsManagerBackend.put_secret_value
+    original_stages = FakeSecret._form_version_ids_to_stages
+
+    def put_secret_value(  # noqa: PLR0917 - moto's signature
+        self: SecretsManagerBackend,
+        secret_id: str,
+        secret_string: str,
+        secret_binary: str,
+        client_request_token: str,
+        version_stages: list[str],
+    ) -> str:
+        if secret_string is not None and len(secret_string) > MAX_SECRET_STRING:
+            raise ValidationException(
+                "1 validation error detected: Value at 'secretString' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {MAX_SECRET_STRING}"
+            )
+        if self._is_valid_identifier(secret_id):
+            secret = self.secrets[secret_id]
+            existing = secret.versions.get(client_request_token)
+            if existing is not None and _has_value(existing):
+                if (existing.get("secret_string"), existing.get("secret_binary")) != (
+                    secret_string,
+                    secret_binary,
+                ):
+                    raise ResourceExistsException(
+                        f"You can't use ClientRequestToken {client_request_token} because that "
+                        f"value is already in use for a version of secret {secret.arn}."
+                    )
+            elif not any(_has_value(v) for v in secret.versions.values()):
+                version_stages = [*version_stages, "AWSCURRENT"]  # the first version
+        return original_put(
+            self, secret_id, secret_string, secret_binary, client_request_token, version_stages
+        )
+
+    def labelled_versions_only(self: FakeSecret) -> dict[str, Any]:
+        return {key: stages for key, stages in original_stages(self).items() if stages}
 
     def list_secret_version_ids(self: SecretsManagerBackend, secret_id: str) -> str:
         if not self._is_valid_identifier(secret_id):  # moto fails with a KeyError (HTTP 500)
@@ -72,11 +135,15 @@ def faithful_versions() -> Iterator[None]:
 
     SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]
     SecretsManagerBackend.list_secret_version_ids = list_secret_version_ids  # type: ignore[method-assign]
+    SecretsManagerBackend.put_secret_value = put_secret_value  # type: ignore[method-assign]
+    FakeSecret._form_version_ids_to_stages = labelled_versions_only  # type: ignore[method-assign]
     try:
         yield
     finally:
         SecretsManagerBackend.update_secret_version_stage = original  # type: ignore[method-assign]
         SecretsManagerBackend.list_secret_version_ids = original_list  # type: ignore[method-assign]
+        SecretsManagerBackend.put_secret_value = original_put  # type: ignore[method-assign]
+        FakeSecret._form_version_ids_to_stages = original_stages  # type: ignore[method-assign]
 
 
 class RotationService:
