@@ -45,7 +45,7 @@ def masked_document(document: dict[str, Any]) -> dict[str, Any]:
     shown = dict(document, password=MASK)
     config = json.loads(document["dockerconfigjson"])
     for entry in config["auths"].values():
-        entry.update(password=MASK, auth=MASK)
+        entry.update({key: MASK for key in ("password", "auth") if key in entry})
     shown["dockerconfigjson"] = json.dumps(config)
     return shown
 

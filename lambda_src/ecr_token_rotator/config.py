@@ -1,20 +1,29 @@
-"""Configuration: parse and validate the function's settings (pure, no AWS calls).
+"""Settings: parse and validate the function's configuration (pure, no AWS calls).
 
-The Lambda reads them from environment variables, the CLI from flags; both end in `build_config`,
-so a bad value gets the same specific error wherever it comes from.
+The Lambda reads them from environment variables, the CLI from flags; both end in
+`build_settings`, so a bad value gets the same specific error wherever it comes from.
+
+Region names are checked against botocore's own partitions data (`partitions.json`): a region is
+accepted when it is a well-formed name (lowercase letters, digits, hyphens) that matches one of
+the partitions' `regionRegex`, e.g. `eu-central-1` (aws), `cn-north-1` (aws-cn) or
+`eusc-de-east-1` (aws-eusc). A region newer than the runtime's botocore still passes when its
+partition is known (the pattern, not the list of regions, decides); a region of a partition that
+botocore does not know is refused, since botocore could not find its endpoints either.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from .errors import ConfigError
 
 # re.ASCII: \d is 0-9 only (not every Unicode digit); \Z: "$" would also match before a final
 # line break, letting "eu-central-1\n" through.
-REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}\Z", re.ASCII)
+# What may appear in a host name label: a partition's regionRegex alone (\w) would allow "_" and
+# upper case.
+REGION_CHARACTERS = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z", re.ASCII)
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}\Z", re.ASCII)
 SECRET_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+\Z",
@@ -36,8 +45,7 @@ DIGEST_PATTERN = re.compile(r"^sha256:[a-f0-9]{64}\Z")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """An ECR image to probe: `<host>/<repository>:<tag>` or `<host>/<repository>@sha256:<hex>`."""
 
     host: str
@@ -51,8 +59,7 @@ class ImageRef:
         return f"{self.host}/{self.repository}{separator}{self.reference}"
 
 
-@dataclass(frozen=True)
-class Config:
+class Settings(NamedTuple):
     secret_id: str
     regions: tuple[str, ...]
     registry_ids: tuple[str, ...]  # empty: each region's own registry (the token's account)
@@ -107,7 +114,24 @@ def parse_secret_id(raw: str | None) -> str:
     return secret_id
 
 
-def parse_regions(raw: Iterable[str], default_region: str | None) -> tuple[str, ...]:
+def partition_of(region: str, partitions: Sequence[Mapping[str, Any]]) -> str | None:
+    """The id of the partition whose region pattern `region` matches, or None."""
+    if not REGION_CHARACTERS.match(region):
+        return None
+    for partition in partitions:
+        pattern = partition.get("regionRegex")
+        if pattern and re.fullmatch(pattern, region, re.ASCII):
+            return str(partition["id"])
+    return None
+
+
+def parse_regions(
+    raw: Iterable[str],
+    default_region: str | None,
+    partitions: Sequence[Mapping[str, Any]],
+    *,
+    botocore_version: str = "",
+) -> tuple[str, ...]:
     regions = _unique(raw)
     if not regions:
         if not default_region:
@@ -115,10 +139,13 @@ def parse_regions(raw: Iterable[str], default_region: str | None) -> tuple[str, 
                 "no ECR region: set ECR_REGIONS (or --region), or AWS_REGION for the default"
             )
         regions = (default_region,)
+    known = ", ".join(str(partition["id"]) for partition in partitions)
     for region in regions:
-        if not REGION_PATTERN.match(region):
+        if partition_of(region, partitions) is None:
+            runtime = f"botocore {botocore_version}" if botocore_version else "botocore"
             raise ConfigError(
-                f"ECR_REGIONS: {region!r} is not an AWS region name (like eu-central-1)"
+                f"ECR_REGIONS: {region!r} is not an AWS region name (like eu-central-1) of a "
+                f"partition {runtime} knows ({known}); for a new partition, use a newer runtime"
             )
     return regions
 
@@ -187,7 +214,7 @@ def parse_log_level(raw: str | None) -> str:
     return level
 
 
-def build_config(
+def build_settings(
     *,
     secret_id: str | None,
     regions: Iterable[str],
@@ -195,10 +222,14 @@ def build_config(
     probe_images: Iterable[str],
     log_level: str | None,
     default_region: str | None,
-) -> Config:
-    parsed_regions = parse_regions(regions, default_region)
+    partitions: Sequence[Mapping[str, Any]],
+    botocore_version: str = "",
+) -> Settings:
+    parsed_regions = parse_regions(
+        regions, default_region, partitions, botocore_version=botocore_version
+    )
     parsed_registry_ids = parse_registry_ids(registry_ids)
-    return Config(
+    return Settings(
         secret_id=parse_secret_id(secret_id),
         regions=parsed_regions,
         registry_ids=parsed_registry_ids,
@@ -208,13 +239,20 @@ def build_config(
     )
 
 
-def config_from_environment(environ: Mapping[str, str]) -> Config:
-    """The Lambda's configuration; `AWS_REGION` (set by Lambda) is the default ECR region."""
-    return build_config(
+def settings_from_environment(
+    environ: Mapping[str, str],
+    partitions: Sequence[Mapping[str, Any]],
+    *,
+    botocore_version: str = "",
+) -> Settings:
+    """The Lambda's settings; `AWS_REGION` (set by Lambda) is the default ECR region."""
+    return build_settings(
         secret_id=environ.get("SECRET_ID"),
         regions=split_list(environ.get("ECR_REGIONS")),
         registry_ids=split_list(environ.get("ECR_REGISTRY_IDS")),
         probe_images=split_list(environ.get("PROBE_IMAGES")),
         log_level=environ.get("LOG_LEVEL"),
         default_region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
+        partitions=partitions,
+        botocore_version=botocore_version,
     )

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import ECR_HOST_PATTERN
 from .errors import EcrTokenError
@@ -25,15 +24,20 @@ class TokenFormatError(EcrTokenError):
     """The authorization token is not base64 of `user:password`."""
 
 
-@dataclass(frozen=True)
-class RegistryCredential:
+class RegistryCredential(NamedTuple):
     """A region's registry login. `password` never appears in repr, logs or errors."""
 
     region: str
     proxy_host: str  # the token's own registry host, without https://
     username: str
-    password: str = field(repr=False)
+    password: str
     expires_at: datetime
+
+    def __repr__(self) -> str:
+        return (
+            f"RegistryCredential(region={self.region!r}, proxy_host={self.proxy_host!r}, "
+            f"username={self.username!r}, expires_at={self.expires_at!r})"
+        )
 
     @property
     def registry_id(self) -> str:

@@ -6,8 +6,15 @@ it was, so teams can store their own fields beside the credential:
 - `registry`, `username`, `password`: the first registry host of the first region and its login,
   the layout existing ExternalSecret templates already use;
 - `expires_at`: RFC 3339 UTC time of the earliest token expiry;
-- `dockerconfigjson`: a string holding `{"auths": {host: {username, password, auth}}}` for every
-  host, which ESO can copy as-is into a `kubernetes.io/dockerconfigjson` Secret.
+- `dockerconfigjson`: a string holding `{"auths": {host: {"auth": ...}}}` for every host, which ESO
+  can copy as-is into a `kubernetes.io/dockerconfigjson` Secret.
+
+Each host entry holds `auth` (base64 of `username:password`) only: kubelet's DockerConfigEntry,
+containerd's ParseAuth and `docker login` all read the login from it, and a password repeated
+beside it would nearly double every entry. That keeps the value under Secrets Manager's limit of
+65,536 characters: real ECR passwords are 2,700-3,200+ characters, and 12 hosts with
+3,600-character passwords still fit (MAX_REGISTRY_HOSTS, the bound the module documents and
+validates). The size of every new value is checked before it is written.
 """
 
 from __future__ import annotations
@@ -15,18 +22,23 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .credentials import RegistryCredential, format_timestamp
-from .errors import SecretError
+from .errors import SecretTooLargeError, UnusableValueError
 
 OWNED_KEYS = ("registry", "username", "password", "expires_at", "dockerconfigjson")
+# Secrets Manager's limit for SecretString. The function writes ASCII only (json.dumps escapes the
+# rest), so characters and bytes are the same count.
+MAX_SECRET_STRING_CHARACTERS = 65_536
+# Registry hosts (regions x registry accounts) the module allows: 12 hosts with passwords of 3,600
+# characters (real ones are 2,700-3,200+) and their `auth` fit in one value, with room left for
+# other keys.
+MAX_REGISTRY_HOSTS = 12
 
 
-@dataclass(frozen=True)
-class RegistryEntry:
+class RegistryEntry(NamedTuple):
     """One docker config host and the region credential that logs in to it."""
 
     host: str
@@ -52,32 +64,57 @@ def docker_auth(username: str, password: str) -> str:
     return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
-def render_dockerconfigjson(entries: Sequence[RegistryEntry]) -> str:
-    auths = {
-        entry.host: {
-            "username": entry.credential.username,
-            "password": entry.credential.password,
-            "auth": docker_auth(entry.credential.username, entry.credential.password),
-        }
-        for entry in entries
-    }
-    return json.dumps({"auths": auths}, separators=(",", ":"))
+class Credential(NamedTuple):
+    """The function's five keys for one set of registry logins, and what they mean.
+
+    `keys` holds the values of OWNED_KEYS, `auths` each host's `auth`: secret material, so neither
+    appears in repr or str.
+    """
+
+    keys: Mapping[str, str]
+    auths: Mapping[str, str]  # host -> base64(username:password)
+    expires_at: datetime
+
+    @property
+    def registry_hosts(self) -> tuple[str, ...]:
+        return tuple(self.auths)
+
+    def __repr__(self) -> str:
+        return f"Credential(registry_hosts={self.registry_hosts!r}, expires_at={self.expires_at!r})"
 
 
-def build_document(existing: Mapping[str, Any], entries: Sequence[RegistryEntry]) -> dict[str, Any]:
-    """The new document: the existing one with the owned keys replaced (key order kept)."""
+def credential_from_entries(entries: Sequence[RegistryEntry]) -> Credential:
     if not entries:
         raise ValueError("at least one registry entry is required")
+    auths = {
+        entry.host: docker_auth(entry.credential.username, entry.credential.password)
+        for entry in entries
+    }
     first = entries[0].credential
+    expires_at = min(entry.credential.expires_at for entry in entries)
+    keys = {
+        "registry": entries[0].host,
+        "username": first.username,
+        "password": first.password,
+        "expires_at": format_timestamp(expires_at),
+        "dockerconfigjson": json.dumps(
+            {"auths": {host: {"auth": auth} for host, auth in auths.items()}},
+            separators=(",", ":"),
+        ),
+    }
+    return Credential(keys=keys, auths=auths, expires_at=expires_at)
+
+
+def merge_document(existing: Mapping[str, Any], credential: Credential) -> dict[str, Any]:
+    """`existing` with the owned keys replaced by the credential's (key order kept)."""
     document = dict(existing)
-    document.update(
-        registry=entries[0].host,
-        username=first.username,
-        password=first.password,
-        expires_at=format_timestamp(min(entry.credential.expires_at for entry in entries)),
-        dockerconfigjson=render_dockerconfigjson(entries),
-    )
+    document.update(credential.keys)
     return document
+
+
+def foreign_keys(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys other tools keep in the secret."""
+    return {key: value for key, value in document.items() if key not in OWNED_KEYS}
 
 
 def _reject_constant(name: str) -> None:
@@ -89,12 +126,12 @@ def parse_document(secret_string: str, where: str) -> dict[str, Any]:
     try:
         value = json.loads(secret_string, parse_constant=_reject_constant)
     except ValueError as e:  # JSONDecodeError is a ValueError; its text holds no input
-        raise SecretError(
+        raise UnusableValueError(
             f"{where} is not valid JSON ({e}); fix or replace the value, the function only "
             "updates a JSON object"
         ) from e
     if not isinstance(value, dict):
-        raise SecretError(
+        raise UnusableValueError(
             f"{where} is JSON but not an object (it is a {type(value).__name__}); "
             "the function only updates a JSON object"
         )
@@ -105,33 +142,72 @@ def serialize_document(document: Mapping[str, Any]) -> str:
     return json.dumps(document, allow_nan=False)
 
 
-@dataclass(frozen=True)
-class PublishedCredential:
-    """What a stored document offers kubelet: hosts with their `auth`, and the expiry."""
+def check_size(serialized: str, credential: Credential, secret: str) -> None:
+    """Refuse a value Secrets Manager would refuse, before anything is written."""
+    if len(serialized) <= MAX_SECRET_STRING_CHARACTERS:
+        return
+    hosts = len(credential.auths)
+    owned = len(serialize_document(credential.keys))
+    raise SecretTooLargeError(
+        f"the new value of {secret} would be {len(serialized):,} characters, over Secrets "
+        f"Manager's limit of {MAX_SECRET_STRING_CHARACTERS:,} for a secret value, so nothing was "
+        f"written: it holds {hosts} registry host(s) (ECR_REGIONS x ECR_REGISTRY_IDS; the module "
+        f"supports at most {MAX_REGISTRY_HOSTS}) in {owned:,} characters, and other keys take the "
+        "rest. Use fewer regions or registry accounts (or a second secret), or move other keys out "
+        "of this secret"
+    )
 
-    auths: dict[str, str]  # host -> base64(username:password)
-    expires_at: datetime
+
+def _login(auth: object, where: str, host: str) -> tuple[str, str]:
+    if not isinstance(auth, str):
+        raise UnusableValueError(f"{where}: the entry of {host} in dockerconfigjson has no auth")
+    try:
+        decoded = base64.b64decode(auth, validate=True).decode("utf-8")
+    except ValueError as e:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise UnusableValueError(
+            f"{where}: the auth of {host} is not base64 of user:password"
+        ) from e
+    username, colon, password = decoded.partition(":")
+    if not colon or not username or not password:
+        raise UnusableValueError(f"{where}: the auth of {host} does not decode to user:password")
+    return username, password
 
 
-def read_published_credential(document: Mapping[str, Any], where: str) -> PublishedCredential:
-    """Check a stored document is complete and consistent, as kubelet and ESO will read it."""
+def read_credential(document: Mapping[str, Any], where: str) -> Credential:
+    """Check a document's owned keys as kubelet and ESO will read them, and return them."""
     missing = [key for key in OWNED_KEYS if not isinstance(document.get(key), str)]
     if missing:
-        raise SecretError(f"{where} lacks string field(s) {', '.join(missing)}")
+        raise UnusableValueError(f"{where} lacks string field(s) {', '.join(missing)}")
+    keys = {key: str(document[key]) for key in OWNED_KEYS}
     try:
-        expires_at = datetime.fromisoformat(document["expires_at"])
-        auths_raw = json.loads(document["dockerconfigjson"])["auths"]
-        auths = {host: entry["auth"] for host, entry in auths_raw.items()}
-        for host, entry in auths_raw.items():
-            decoded = base64.b64decode(entry["auth"], validate=True).decode()
-            if decoded != f"{entry['username']}:{entry['password']}":
-                raise SecretError(f"{where}: the auth of {host} does not match its login")
-    except (ValueError, KeyError, TypeError, AttributeError) as e:  # binascii.Error: ValueError
-        raise SecretError(
+        expires_at = datetime.fromisoformat(keys["expires_at"])
+        entries = json.loads(keys["dockerconfigjson"])["auths"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise UnusableValueError(
             f"{where} has a malformed expires_at or dockerconfigjson ({type(e).__name__})"
         ) from e
+    if not isinstance(entries, dict) or not entries:
+        raise UnusableValueError(f"{where}: dockerconfigjson has no auths")
     if expires_at.tzinfo is None:
-        raise SecretError(f"{where}: expires_at has no timezone")
-    if document["registry"] not in auths:
-        raise SecretError(f"{where}: registry {document['registry']} is not in dockerconfigjson")
-    return PublishedCredential(auths=auths, expires_at=expires_at)
+        raise UnusableValueError(f"{where}: expires_at has no timezone")
+    auths: dict[str, str] = {}
+    for host, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise UnusableValueError(
+                f"{where}: the entry of {host} in dockerconfigjson is not an object"
+            )
+        login = _login(entry.get("auth"), where, host)
+        # Documents of older versions also hold username and password per host: they must agree.
+        if ("username" in entry or "password" in entry) and (
+            entry.get("username"),
+            entry.get("password"),
+        ) != login:
+            raise UnusableValueError(f"{where}: the auth of {host} does not match its login")
+        auths[host] = str(entry["auth"])
+    if keys["registry"] not in auths:
+        raise UnusableValueError(f"{where}: registry {keys['registry']} is not in dockerconfigjson")
+    if (keys["username"], keys["password"]) != _login(auths[keys["registry"]], where, "registry"):
+        raise UnusableValueError(
+            f"{where}: username and password are not the login of its registry"
+        )
+    return Credential(keys=keys, auths=auths, expires_at=expires_at)

@@ -2,11 +2,25 @@
 
 No message may contain a token, password or docker `auth` value: messages reach CloudWatch Logs,
 Lambda's error result, async-invoke destinations and Terraform state.
+
+A failed run never moves AWSCURRENT: clusters keep the credential they had. (A run that failed
+after writing its new version leaves that version under the function's own label only, which the
+next write takes away; Secrets Manager deletes versions without labels.)
 """
+
+from __future__ import annotations
+
+# The CLI command that removes a stale AWSPENDING label (repair.py), as logs and errors quote it.
+REPAIR_HINT = "python -m ecr_token_rotator repair --secret-id {secret}"
 
 
 class RotatorError(Exception):
-    """A run that must fail without changing the secret."""
+    """A run that must fail without publishing anything."""
+
+    # The AWS call (or probe) the run was waiting for when it failed: logged as `waiting_for`.
+    step: str | None = None
+    # The IAM action that was denied, when AWS or the registry answered AccessDenied.
+    denied_action: str | None = None
 
 
 class ConfigError(RotatorError):
@@ -17,8 +31,25 @@ class SecretError(RotatorError):
     """The secret is missing, unreadable, or its value cannot be used as a document."""
 
 
+class UnusableValueError(SecretError):
+    """A stored value the function cannot use: binary, not a JSON object, or an incomplete,
+    inconsistent or expiring credential."""
+
+
+class SecretTooLargeError(SecretError):
+    """The new value would exceed Secrets Manager's limit for a secret value."""
+
+
+class PublishConflictError(SecretError):
+    """AWSCURRENT kept moving while the run was publishing (other writers at the same time)."""
+
+
 class PermissionDeniedError(RotatorError):
     """AWS refused a call; the message names the IAM action the function's role lacks."""
+
+    def __init__(self, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.denied_action = action
 
 
 class EcrTokenError(RotatorError):
@@ -31,3 +62,7 @@ class ProbeError(RotatorError):
 
 class RotationStateError(RotatorError):
     """A Secrets Manager rotation event does not match the secret's version stages."""
+
+
+class DeadlineError(RotatorError):
+    """The invocation's remaining time is too short for the next AWS call."""

@@ -1,8 +1,10 @@
 """AWS Lambda entry point: `ecr_token_rotator.handler.lambda_handler`.
 
 One function, two triggers: an EventBridge schedule (or a manual invoke with `{}`) refreshes the
-secret in place; a Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`) runs
-one step of native rotation.
+secret; a Secrets Manager rotation event (`Step`, `SecretId`, `ClientRequestToken`) runs one step
+of native rotation; Terraform's apply-time invocation (`{"invoked_by": "terraform-apply"}`) is a
+refresh that waits out IAM propagation (events.py). Every run ends before the invocation's
+timeout, with `run_failed` naming the step it was waiting for when it fails (deadline.py).
 """
 
 from __future__ import annotations
@@ -10,49 +12,86 @@ from __future__ import annotations
 import logging
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import config_from_environment
-from .errors import RotatorError
+from . import aws
+from .config import settings_from_environment
+from .deadline import Deadline
+from .errors import REPAIR_HINT, RotatorError
+from .events import RefreshRequest, parse_event
 from .observability import configure_logging, emit_success_metric
-from .probe import HttpsTransport, RegistryTransport
-from .refresh import refresh_secret
+from .refresh import refresh_during_apply, refresh_secret
 from .result import RunResult
-from .rotation import REPAIR_HINT, parse_rotation_event, rotate
+
+if TYPE_CHECKING:
+    from .probe import RegistryTransport
 
 logger = logging.getLogger(__name__)
 
-# Module level so a warm container reuses its TLS context (made on the first probe); tests swap
-# in a loopback transport.
-registry_transport: RegistryTransport = HttpsTransport()
+# Made on the first probe and kept, so a warm container reuses its TLS context; tests swap in a
+# loopback transport.
+registry_transport: RegistryTransport | None = None
+
+
+def _transport() -> RegistryTransport:
+    global registry_transport  # noqa: PLW0603 - the process-wide cache is the point
+    if registry_transport is None:
+        from .probe import HttpsTransport  # noqa: PLC0415 - only runs that probe need it
+
+        registry_transport = HttpsTransport(ca_bundle=aws.ca_bundle)
+    return registry_transport
 
 
 def lambda_handler(event: object, context: object) -> dict[str, Any]:
+    deadline = Deadline.for_invocation(context)
     configure_logging("INFO")
+    secret_id: str | None = None
     try:
-        config = config_from_environment(os.environ)
-        configure_logging(config.log_level)
-        rotation_event = parse_rotation_event(event)
-        if rotation_event is None:
-            result = refresh_secret(config, registry_transport)
+        settings = settings_from_environment(
+            os.environ, aws.partitions(), botocore_version=aws.botocore_version()
+        )
+        secret_id = settings.secret_id
+        configure_logging(settings.log_level)
+        request = parse_event(event)
+        transport = _transport() if settings.probe_images else None
+        if not isinstance(request, RefreshRequest):
+            from .rotation import rotate  # noqa: PLC0415 - scheduled runs never load it
+
+            result = rotate(request, settings, transport, deadline, user_agent=aws.USER_AGENT)
+        elif request.during_apply:
+            result = refresh_during_apply(settings, transport, deadline, user_agent=aws.USER_AGENT)
         else:
-            result = rotate(rotation_event, config, registry_transport)
+            result = refresh_secret(settings, transport, deadline, user_agent=aws.USER_AGENT)
     except RotatorError as e:
-        fields: dict[str, Any] = {"event": "run_failed", "error_type": type(e).__name__}
-        if isinstance(event, dict) and "Step" in event:
-            fields.update(
-                step=event.get("Step"),
-                version_id=event.get("ClientRequestToken"),
-                # A step that keeps failing leaves AWSPENDING behind once Secrets Manager gives up.
-                fix_if_rotation_stays_stuck=REPAIR_HINT.format(secret=event.get("SecretId")),
-            )
-        # The message says what to do; Lambda adds the traceback to the invocation error.
-        logger.error("run failed: %s", e, extra=fields)  # noqa: TRY400
+        _log_failure(e, event, secret_id, deadline)
         raise
     if result.published:
         _emit_metric(result, context)
     logger.info("run complete", extra={"event": "run_complete", **result.to_response()})
     return result.to_response()
+
+
+def _log_failure(
+    error: RotatorError, event: object, secret_id: str | None, deadline: Deadline
+) -> None:
+    fields: dict[str, Any] = {
+        "event": "run_failed",
+        "error_type": type(error).__name__,
+        "elapsed_seconds": round(deadline.elapsed(), 1),
+    }
+    if error.step:
+        fields["waiting_for"] = error.step
+    if error.denied_action:
+        fields["denied_action"] = error.denied_action
+    if isinstance(event, dict) and "Step" in event:
+        fields.update(step=event.get("Step"), version_id=event.get("ClientRequestToken"))
+        # A step that keeps failing leaves AWSPENDING behind once Secrets Manager gives up.
+        rotated = event.get("SecretId")
+        secret = rotated if isinstance(rotated, str) and rotated else secret_id
+        if secret:
+            fields["fix_if_rotation_stays_stuck"] = REPAIR_HINT.format(secret=secret)
+    # The message says what to do; Lambda adds the traceback to the invocation error.
+    logger.error("run failed: %s", error, extra=fields)
 
 
 def _emit_metric(result: RunResult, context: object) -> None:

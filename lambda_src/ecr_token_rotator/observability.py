@@ -62,13 +62,19 @@ def configure_logging(level: str) -> None:
     stderr through `JsonFormatter`.
     """
     package_logger = logging.getLogger(PACKAGE_LOGGER)
-    package_logger.setLevel(level)
+    _set_level(package_logger, logging.getLevelName(level))
     for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        _set_level(logging.getLogger(name), logging.WARNING)
     if not logging.getLogger().handlers and not package_logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         package_logger.addHandler(handler)
+
+
+def _set_level(logger: logging.Logger, level: int) -> None:
+    # setLevel clears the level cache of every logger (botocore has hundreds): only on a change.
+    if logger.level != level:
+        logger.setLevel(level)
 
 
 def metric_line(

@@ -1,91 +1,122 @@
-"""Scheduled or manual refresh: read the secret, fetch tokens, probe, write one new version.
+"""Scheduled or manual refresh: the publishing steps (publish.py) in one invocation.
 
-API calls per run: one GetSecretValue, one GetAuthorizationToken per region, one PutSecretValue.
-Nothing is written unless every region's token was obtained and every probe image pulled.
+API calls per run: GetSecretValue while GetAuthorizationToken runs in every region, then
+PutSecretValue and UpdateSecretVersionStage (the compare-and-swap; the secret's first value needs
+no move). Nothing is published unless every region's token was obtained and every probe image
+pulled; a failed run leaves AWSCURRENT where it was.
+
+Terraform's apply-time invocation (`{"invoked_by": "terraform-apply"}`) runs right after the role
+and its policy were created, and IAM changes take a while to reach every AWS endpoint: for that
+event alone, an AccessDenied anywhere in the refresh is retried with backoff for as long as the
+invocation's deadline allows, each wait logged, before the run fails naming the denied action.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from . import ecr, secret_store
-from .config import Config, ImageRef
-from .credentials import format_timestamp
-from .document import build_document, read_published_credential, registry_entries
-from .probe import RegistryTransport, probe_images
+from .config import Settings
+from .deadline import Deadline
+from .document import credential_from_entries, registry_entries
+from .errors import PermissionDeniedError, RotatorError
+from .publish import publish, read_and_fetch, verify
 from .result import RunResult
+
+if TYPE_CHECKING:
+    from .probe import RegistryTransport
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class NewDocument:
-    document: dict[str, Any]
-    registry_hosts: tuple[str, ...]
-    expires_at: datetime
-
-
-def compose_document(config: Config, existing: dict[str, Any], now: datetime) -> NewDocument:
-    """Fetch every region's token and merge the credential into `existing` (not yet written)."""
-    entries = registry_entries(ecr.fetch_credentials(config.regions, now), config.registry_ids)
-    return NewDocument(
-        document=build_document(existing, entries),
-        registry_hosts=tuple(entry.host for entry in entries),
-        expires_at=min(entry.credential.expires_at for entry in entries),
-    )
-
-
-def verify_document(
-    document: dict[str, Any],
-    where: str,
-    images: tuple[ImageRef, ...],
-    transport: RegistryTransport,
-) -> None:
-    """Check the document as kubelet will read it, then pull-probe it when images are set."""
-    published = read_published_credential(document, where)
-    if images:
-        probe_images(images, published.auths, transport)
+FIRST_IAM_WAIT_SECONDS = 1.0
+MAX_IAM_WAIT_SECONDS = 8.0
 
 
 def refresh_secret(
-    config: Config, transport: RegistryTransport, now: datetime | None = None
+    settings: Settings,
+    transport: RegistryTransport | None,
+    deadline: Deadline,
+    *,
+    user_agent: str = "",
+    now: datetime | None = None,
 ) -> RunResult:
     now = now or datetime.now(UTC)
-    region = config.secret_region
-    current = secret_store.read_document(config.secret_id, region)
-    logger.info(
-        "secret read",
-        extra={
-            "event": "secret_read",
-            "secret_id": config.secret_id,
-            "current_version_id": current.version_id,
-            "first_version": current.version_id is None,
-        },
+    region = settings.secret_region
+    current, region_credentials = read_and_fetch(
+        settings.secret_id, region, settings.regions, now, deadline
     )
-    new = compose_document(config, current.document, now)
-    where = f"new value for {config.secret_id}"
-    verify_document(new.document, where, config.probe_images, transport)
-    secret_arn, version_id = secret_store.write_document(
-        current.arn or config.secret_id, region, new.document
+    credential = credential_from_entries(
+        registry_entries(region_credentials, settings.registry_ids)
     )
-    logger.info(
-        "secret written",
-        extra={
-            "event": "secret_written",
-            "secret_arn": secret_arn,
-            "version_id": version_id,
-            "registry_hosts": list(new.registry_hosts),
-            "expires_at": format_timestamp(new.expires_at),
-        },
+    verify(
+        credential,
+        f"new value for {settings.secret_id}",
+        now,
+        deadline,
+        images=settings.probe_images,
+        transport=transport,
+        user_agent=user_agent,
     )
+    publication = publish(settings.secret_id, region, credential, current, deadline)
+    if not publication.superseded:
+        logger.info(
+            "secret published",
+            extra={
+                "event": "secret_published",
+                "secret_arn": publication.secret_arn,
+                "version_id": publication.version_id,
+                "previous_version_id": publication.replaced_version_id,
+                "attempts": publication.attempts,
+            },
+        )
     return RunResult(
         mode="schedule",
-        secret_arn=secret_arn,
-        version_id=version_id,
-        expires_at=new.expires_at,
-        registry_hosts=new.registry_hosts,
-        published=True,
+        secret_arn=publication.secret_arn,
+        version_id=publication.version_id,
+        expires_at=credential.expires_at,
+        registry_hosts=credential.registry_hosts,
+        published=not publication.superseded,
     )
+
+
+def refresh_during_apply(
+    settings: Settings,
+    transport: RegistryTransport | None,
+    deadline: Deadline,
+    *,
+    user_agent: str = "",
+) -> RunResult:
+    """A refresh that treats AccessDenied as IAM propagation still in progress, within the
+    deadline: a new attempt is started only while one AWS call's worst case fits after the wait."""
+    waited = 0.0
+    wait = FIRST_IAM_WAIT_SECONDS
+    attempt = 1
+    while True:
+        try:
+            return refresh_secret(settings, transport, deadline, user_agent=user_agent)
+        except RotatorError as error:
+            if error.denied_action is None:
+                raise
+            if deadline.remaining() - wait < deadline.policy.worst_case:
+                final = PermissionDeniedError(
+                    f"{error.denied_action} was still denied after waiting {waited:.0f} s "
+                    f"({attempt} attempt(s)) for IAM changes to take effect during terraform "
+                    f"apply: {error}",
+                    action=error.denied_action,
+                )
+                final.step = error.step
+                raise final from error
+            logger.warning(
+                "access denied during terraform apply: waiting for IAM changes to propagate",
+                extra={
+                    "event": "iam_propagation_wait",
+                    "attempt": attempt,
+                    "denied_action": error.denied_action,
+                    "wait_seconds": wait,
+                },
+            )
+            deadline.sleep(wait)
+            waited += wait
+            wait = min(wait * 2, MAX_IAM_WAIT_SECONDS)
+            attempt += 1

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import secret_store
+from .deadline import Deadline
 from .errors import RotationStateError
 from .secret_store import CURRENT, PENDING
 
@@ -25,8 +25,7 @@ logger = logging.getLogger(__name__)
 ROTATION_IN_PROGRESS_WINDOW = timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
-class PendingLabels:
+class PendingLabels(NamedTuple):
     stale: list[str]  # version ids whose AWSPENDING can be removed
     recent: list[str]  # version ids whose AWSPENDING may belong to a running rotation
 
@@ -52,13 +51,14 @@ def classify_pending(
 def repair_pending(
     secret_id: str,
     region: str,
+    deadline: Deadline,
     *,
     dry_run: bool = False,
     force: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     labels = classify_pending(
-        secret_store.list_versions(secret_id, region),
+        secret_store.list_versions(secret_id, region, deadline),
         now or datetime.now(UTC),
         ROTATION_IN_PROGRESS_WINDOW,
     )
@@ -71,7 +71,7 @@ def repair_pending(
     to_remove = labels.stale + (labels.recent if force else [])
     if not dry_run:
         for version_id in to_remove:
-            secret_store.move_stage(secret_id, region, PENDING, remove_from=version_id)
+            secret_store.move_label(secret_id, region, PENDING, deadline, remove_from=version_id)
             logger.warning(
                 "stale AWSPENDING removed",
                 extra={

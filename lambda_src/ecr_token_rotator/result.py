@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .credentials import format_timestamp
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     mode: str  # "schedule" or "rotation"
     secret_arn: str
     version_id: str

@@ -2,120 +2,175 @@
 
 Secrets Manager calls the function once per step with the same `ClientRequestToken` (the id of
 the new version, which it has already labelled AWSPENDING), and retries a failed step with that
-same token. Each step is therefore idempotent: it checks what an earlier attempt already did.
+same token. Each step is therefore idempotent: it checks what an earlier attempt already did. The
+steps use the same composition, verification and publication as a scheduled refresh (publish.py):
 
-- createSecret: write the new document as the AWSPENDING version (skipped if it has a value).
+- createSecret: read AWSCURRENT while the tokens are fetched, merge, check the size, and write the
+  result as the AWSPENDING version (skipped if it has a value). When the secret has no value yet,
+  AWS makes that first version AWSCURRENT at once, so it is verified and probed before it is
+  written.
 - setSecret:    nothing to do; ECR tokens are valid the moment ECR issues them.
-- testSecret:   check the pending document as kubelet will read it, and run the pull probe.
-- finishSecret: move AWSCURRENT to the new version (AWSPREVIOUS follows automatically).
+- testSecret:   verify the pending credential as kubelet will read it, its lifetime, and run the
+  pull probe.
+- finishSecret: publish the pending credential with the compare-and-swap of a scheduled refresh:
+  AWSCURRENT moves to the pending version while the keys other tools keep in AWSCURRENT are still
+  those createSecret merged with. If another writer changed them since, the pending document is
+  out of date and a version id cannot be given another value, so a fresh merge of the pending
+  credential into AWSCURRENT is published as a version of its own. Either way AWSPENDING is then
+  removed, so that no later write can leave it on a version that is not AWSCURRENT.
 
-If a rotation is abandoned half-way, AWSPENDING stays on a version that is not AWSCURRENT and
-Secrets Manager refuses every later RotateSecret without calling the function; the CLI command
-`repair` removes that label (see repair.py).
+Rotations heal themselves: a pending version that can no longer succeed (its credential expires
+within the hour, or its value is unusable) loses its AWSPENDING label and the step fails saying
+so. Secrets Manager would otherwise refuse every later rotation while AWSPENDING stays; now the
+next scheduled rotation starts clean, and Secrets Manager's retries with the same token fail
+cleanly (the version has no label left). A rotation abandoned half-way by Secrets Manager itself
+can still leave AWSPENDING behind; the CLI command `repair` removes it (see repair.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import secret_store
-from .config import Config, region_of_secret
-from .credentials import MINIMUM_TOKEN_LIFETIME, format_timestamp
-from .document import read_published_credential
-from .errors import ConfigError, RotationStateError
-from .probe import RegistryTransport, probe_images
-from .refresh import compose_document
+from .config import Settings, region_of_secret
+from .credentials import format_timestamp
+from .deadline import Deadline
+from .document import Credential, credential_from_entries, read_credential, registry_entries
+from .errors import REPAIR_HINT, RotationStateError, UnusableValueError
+from .events import RotationEvent
+from .publish import Prepared, compose, publish, read_and_fetch, verify
 from .result import RunResult
-from .secret_store import CURRENT, PENDING
+from .secret_store import CURRENT, PENDING, StoredDocument
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .probe import RegistryTransport
 
 logger = logging.getLogger(__name__)
 
-REPAIR_HINT = "python -m ecr_token_rotator repair --secret-id {secret}"
 
-
-@dataclass(frozen=True)
-class RotationEvent:
-    secret_id: str
-    token: str
-    step: str
-
-
-def parse_rotation_event(event: object) -> RotationEvent | None:
-    """A rotation event has `Step`, `SecretId` and `ClientRequestToken`; anything else is None.
-
-    EventBridge scheduled events and a manual `{}` are not rotation events.
-    """
-    if not isinstance(event, Mapping):
-        raise ConfigError(f"unsupported event of type {type(event).__name__}: expected an object")
-    if "Step" not in event:
-        return None
-    fields = {key: event.get(key) for key in ("Step", "SecretId", "ClientRequestToken")}
-    missing = [key for key, value in fields.items() if not isinstance(value, str) or not value]
-    if missing:
-        raise ConfigError(f"rotation event lacks {', '.join(missing)}")
-    if fields["Step"] not in STEPS:
-        raise ConfigError(
-            f"unknown rotation step {fields['Step']!r}; expected one of {', '.join(STEPS)}"
-        )
-    return RotationEvent(
-        secret_id=str(fields["SecretId"]),
-        token=str(fields["ClientRequestToken"]),
-        step=str(fields["Step"]),
-    )
-
-
-@dataclass(frozen=True)
-class StepContext:
-    config: Config
+class StepContext(NamedTuple):
+    settings: Settings
     event: RotationEvent
     secret_arn: str
     region: str
     versions: Mapping[str, list[str]]  # version id -> staging labels
-    transport: RegistryTransport
+    transport: RegistryTransport | None
+    deadline: Deadline
+    user_agent: str
     now: datetime
 
-    def pending(self) -> secret_store.StoredDocument:
-        return secret_store.read_document(
-            self.secret_arn, self.region, pending_version=self.event.token
-        )
+    @property
+    def where(self) -> str:
+        return f"secret {self.secret_arn} (AWSPENDING {self.event.token})"
 
     def result(
         self,
-        expires_at: datetime | None = None,
-        registry_hosts: tuple[str, ...] = (),
+        credential: Credential | None = None,
         *,
+        version_id: str | None = None,
         published: bool = False,
     ) -> RunResult:
         return RunResult(
             mode="rotation",
             secret_arn=self.secret_arn,
-            version_id=self.event.token,
+            version_id=version_id or self.event.token,
             step=self.event.step,
-            expires_at=expires_at,
-            registry_hosts=registry_hosts,
+            expires_at=credential.expires_at if credential else None,
+            registry_hosts=credential.registry_hosts if credential else (),
             published=published,
         )
 
 
+def _drop_pending(ctx: StepContext) -> None:
+    secret_store.remove_label(ctx.secret_arn, ctx.region, PENDING, ctx.event.token, ctx.deadline)
+
+
+def _abandon(ctx: StepContext, reason: UnusableValueError) -> RotationStateError:
+    """Remove AWSPENDING from a version that can no longer succeed; return the error to raise."""
+    _drop_pending(ctx)
+    logger.warning(
+        "pending version abandoned: it can no longer succeed",
+        extra={
+            "event": "pending_abandoned",
+            "secret_arn": ctx.secret_arn,
+            "version_id": ctx.event.token,
+            "reason": str(reason),
+        },
+    )
+    return RotationStateError(
+        f"{reason}; this rotation can no longer succeed, so AWSPENDING was removed from version "
+        f"{ctx.event.token}: the next scheduled rotation starts clean (to rotate now: "
+        f"aws secretsmanager rotate-secret --secret-id {ctx.secret_arn})"
+    )
+
+
+def _pending(ctx: StepContext) -> tuple[StoredDocument, Credential] | None:
+    """The pending version and its credential; None while it has no value.
+
+    A value that can no longer be published (unusable, or expiring within the hour) is abandoned.
+    """
+    try:
+        pending = secret_store.read_version(
+            ctx.secret_arn, ctx.region, ctx.deadline, version_id=ctx.event.token
+        )
+        if pending.version_id is None:
+            return None
+        credential = verify(
+            read_credential(pending.document, ctx.where), ctx.where, ctx.now, ctx.deadline
+        )
+    except UnusableValueError as e:
+        raise _abandon(ctx, e) from e
+    return pending, credential
+
+
+def _require_pending(ctx: StepContext) -> tuple[StoredDocument, Credential]:
+    found = _pending(ctx)
+    if found is None:
+        raise RotationStateError(
+            f"version {ctx.event.token} of {ctx.secret_arn} has no value: createSecret did not "
+            "complete; Secrets Manager will retry the rotation"
+        )
+    return found
+
+
 def run_create_secret(ctx: StepContext) -> RunResult:
-    if ctx.pending().version_id is not None:
+    if _pending(ctx) is not None:
         logger.info(
             "pending version already has a value; nothing to create",
             extra={"event": "create_skipped", "secret_arn": ctx.secret_arn},
         )
         return ctx.result()
-    current = secret_store.read_document(ctx.secret_arn, ctx.region)
-    new = compose_document(ctx.config, current.document, ctx.now)
-    secret_store.write_document(
+    current, region_credentials = read_and_fetch(
+        ctx.secret_arn, ctx.region, ctx.settings.regions, ctx.now, ctx.deadline
+    )
+    credential = credential_from_entries(
+        registry_entries(region_credentials, ctx.settings.registry_ids)
+    )
+    serialized = compose(current.document, credential, ctx.secret_arn)
+    first_value = current.version_id is None
+    # The secret's first version becomes AWSCURRENT as it is written (AWS attaches the label by
+    # itself), before testSecret could probe it: so probe it now.
+    verify(
+        credential,
+        ctx.where,
+        ctx.now,
+        ctx.deadline,
+        images=ctx.settings.probe_images if first_value else (),
+        transport=ctx.transport,
+        user_agent=ctx.user_agent,
+    )
+    written = secret_store.write_version(
         ctx.secret_arn,
         ctx.region,
-        new.document,
-        client_request_token=ctx.event.token,
+        serialized,
+        ctx.deadline,
         stages=(PENDING,),
+        client_request_token=ctx.event.token,
     )
     logger.info(
         "pending version written",
@@ -123,11 +178,12 @@ def run_create_secret(ctx: StepContext) -> RunResult:
             "event": "pending_written",
             "secret_arn": ctx.secret_arn,
             "version_id": ctx.event.token,
-            "registry_hosts": list(new.registry_hosts),
-            "expires_at": format_timestamp(new.expires_at),
+            "registry_hosts": list(credential.registry_hosts),
+            "expires_at": format_timestamp(credential.expires_at),
+            "already_current": CURRENT in written.stages,
         },
     )
-    return ctx.result(expires_at=new.expires_at, registry_hosts=new.registry_hosts)
+    return ctx.result(credential)
 
 
 def run_set_secret(ctx: StepContext) -> RunResult:
@@ -138,55 +194,64 @@ def run_set_secret(ctx: StepContext) -> RunResult:
     return ctx.result()
 
 
-def _pending_document(ctx: StepContext) -> dict[str, Any]:
-    pending = ctx.pending()
-    if pending.version_id is None:
-        raise RotationStateError(
-            f"version {ctx.event.token} of {ctx.secret_arn} has no value: createSecret did not "
-            "complete; Secrets Manager will retry the rotation"
-        )
-    return pending.document
-
-
 def run_test_secret(ctx: StepContext) -> RunResult:
-    where = f"secret {ctx.secret_arn} (AWSPENDING {ctx.event.token})"
-    document = _pending_document(ctx)
-    published = read_published_credential(document, where)
-    if published.expires_at - ctx.now < MINIMUM_TOKEN_LIFETIME:
-        raise RotationStateError(
-            f"{where} expires at {format_timestamp(published.expires_at)}, too soon to publish"
-        )
-    if ctx.config.probe_images:
-        probe_images(ctx.config.probe_images, published.auths, ctx.transport)
+    _, credential = _require_pending(ctx)
+    verify(
+        credential,
+        ctx.where,
+        ctx.now,
+        ctx.deadline,
+        images=ctx.settings.probe_images,
+        transport=ctx.transport,
+        user_agent=ctx.user_agent,
+    )
     logger.info(
         "pending version tested",
         extra={"event": "pending_tested", "secret_arn": ctx.secret_arn},
     )
-    return ctx.result(expires_at=published.expires_at, registry_hosts=tuple(published.auths))
+    return ctx.result(credential)
 
 
 def run_finish_secret(ctx: StepContext) -> RunResult:
-    published = read_published_credential(
-        _pending_document(ctx), f"secret {ctx.secret_arn} (AWSPENDING {ctx.event.token})"
+    pending, credential = _require_pending(ctx)
+    current = secret_store.read_version(ctx.secret_arn, ctx.region, ctx.deadline)
+    publication = publish(
+        ctx.secret_arn,
+        ctx.region,
+        credential,
+        current,
+        ctx.deadline,
+        prepared=Prepared(ctx.event.token, pending.document),
     )
-    current = next((v for v, stages in ctx.versions.items() if CURRENT in stages), None)
-    if current != ctx.event.token:
-        secret_store.move_stage(
-            ctx.secret_arn, ctx.region, CURRENT, move_to=ctx.event.token, remove_from=current
+    # The rotation ends with AWSPENDING on no version (one of the two states AWS allows): a later
+    # write that moves AWSCURRENT (a refresh, another tool) then cannot leave it stale.
+    _drop_pending(ctx)
+    if publication.version_id != ctx.event.token:
+        # The keys of other tools changed after createSecret, so a fresh merge was published
+        # instead (or a concurrent refresh already had).
+        logger.info(
+            "the secret changed since createSecret: published a fresh merge of the pending "
+            "credential instead of the pending version",
+            extra={
+                "event": "pending_superseded",
+                "secret_arn": ctx.secret_arn,
+                "version_id": ctx.event.token,
+                "published_version_id": publication.version_id,
+            },
         )
-    # Also on a retry whose first attempt moved the label but lost the answer: the metric of
-    # this rotation has not been emitted yet.
+    # Also on a retry whose first attempt published but lost the answer: the metric of this
+    # rotation has not been emitted yet.
     logger.info(
         "rotation finished",
         extra={
             "event": "rotation_finished",
             "secret_arn": ctx.secret_arn,
-            "version_id": ctx.event.token,
-            "previous_version_id": current if current != ctx.event.token else None,
+            "version_id": publication.version_id,
+            "previous_version_id": publication.replaced_version_id,
         },
     )
     return ctx.result(
-        expires_at=published.expires_at, registry_hosts=tuple(published.auths), published=True
+        credential, version_id=publication.version_id, published=not publication.superseded
     )
 
 
@@ -198,12 +263,12 @@ STEPS: dict[str, Callable[[StepContext], RunResult]] = {
 }
 
 
-def _check_own_secret(config: Config, metadata: Mapping[str, Any], requested: str) -> None:
+def _check_own_secret(settings: Settings, metadata: Mapping[str, Any], requested: str) -> None:
     """The function rotates the one secret it is configured (and permitted) for."""
-    if config.secret_id not in (metadata.get("ARN"), metadata.get("Name")):
+    if settings.secret_id not in (metadata.get("ARN"), metadata.get("Name")):
         raise RotationStateError(
             f"asked to rotate {requested}, but this function is configured for "
-            f"{config.secret_id} (SECRET_ID); point the secret's rotation at its own function"
+            f"{settings.secret_id} (SECRET_ID); point the secret's rotation at its own function"
         )
 
 
@@ -218,13 +283,16 @@ def stale_pending_versions(versions: Mapping[str, list[str]], token: str) -> lis
 
 def rotate(
     event: RotationEvent,
-    config: Config,
-    transport: RegistryTransport,
+    settings: Settings,
+    transport: RegistryTransport | None,
+    deadline: Deadline,
+    *,
+    user_agent: str = "",
     now: datetime | None = None,
 ) -> RunResult:
-    region = region_of_secret(event.secret_id, config.home_region)
-    metadata = secret_store.describe(event.secret_id, region)
-    _check_own_secret(config, metadata, event.secret_id)
+    region = region_of_secret(event.secret_id, settings.home_region)
+    metadata = secret_store.describe(event.secret_id, region, deadline)
+    _check_own_secret(settings, metadata, event.secret_id)
     secret_arn = metadata["ARN"]
     if not metadata.get("RotationEnabled"):
         raise RotationStateError(f"secret {secret_arn} does not have rotation enabled")
@@ -241,22 +309,25 @@ def rotate(
             },
         )
     stages = versions.get(event.token)
-    if stages is None:
+    if not stages:
         raise RotationStateError(
-            f"version {event.token} of {secret_arn} has no stage for rotation; start rotations "
-            "with RotateSecret, not by invoking the function by hand"
+            f"version {event.token} of {secret_arn} has no staging label: its rotation was "
+            "abandoned (a pending version that can no longer succeed loses AWSPENDING) or never "
+            "started by RotateSecret; the next rotation starts with a new version"
         )
     ctx = StepContext(
-        config=config,
+        settings=settings,
         event=event,
         secret_arn=secret_arn,
         region=region,
         versions=versions,
         transport=transport,
+        deadline=deadline,
+        user_agent=user_agent,
         now=now or datetime.now(UTC),
     )
-    # AWSCURRENT and AWSPENDING together on this version: finishSecret moved the label, and
-    # Secrets Manager is retrying it (the answer was lost); run it again to report the success.
+    # AWSCURRENT and AWSPENDING together on this version: finishSecret moved the label (or it was
+    # the secret's first value), and Secrets Manager is retrying finishSecret; run it to report.
     retried_finish = event.step == "finishSecret" and PENDING in stages
     if CURRENT in stages and not retried_finish:
         logger.info(

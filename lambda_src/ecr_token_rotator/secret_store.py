@@ -1,38 +1,56 @@
 """Secrets Manager I/O: read a version, write a version, move staging labels.
 
-Every AWS error becomes a `RotatorError` that names the secret and, for AccessDenied, the IAM
-action the role lacks. Values are never logged.
+Every AWS error becomes a `RotatorError` that names the secret, the step that failed and, for
+AccessDenied, the IAM action the role lacks. Values are never logged.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
-from .document import parse_document, serialize_document
-from .errors import PermissionDeniedError, RotatorError, SecretError
+from .document import parse_document
+from .errors import PermissionDeniedError, RotatorError, SecretError, UnusableValueError
 
 if TYPE_CHECKING:
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_secretsmanager.type_defs import DescribeSecretResponseTypeDef
 
+    from .deadline import Deadline
+
 logger = logging.getLogger(__name__)
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
+PREVIOUS = "AWSPREVIOUS"
 
 
-@dataclass(frozen=True)
-class StoredDocument:
-    """A version's document; `version_id` is None when the stage has no value yet."""
+class StoredDocument(NamedTuple):
+    """A version's document; `version_id` is None when there is no value (yet)."""
 
     arn: str | None
     version_id: str | None
-    document: dict[str, Any] = field(repr=False)
+    document: dict[str, Any]
+    stages: tuple[str, ...] = ()  # the version's staging labels when it was read
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredDocument(arn={self.arn!r}, version_id={self.version_id!r}, "
+            f"stages={self.stages!r})"
+        )
+
+
+class WrittenVersion(NamedTuple):
+    arn: str
+    version_id: str
+    stages: tuple[str, ...]  # the labels AWS reports on the new version
+
+
+class LabelMoveRefused(SecretError):
+    """UpdateSecretVersionStage was refused: the label is not where the request said it was."""
 
 
 def _kms_action(action: str) -> str:
@@ -51,16 +69,19 @@ def translate_error(  # noqa: PLR0911 - one return per family of AWS errors read
     if isinstance(error, BotoCoreError):  # credentials missing, invalid parameters
         return SecretError(f"{action} on {secret_id} failed before reaching AWS: {error}")
     code = aws.error_code(error)
-    message = str(error.response.get("Error", {}).get("Message", ""))
+    message = aws.error_message(error)
     if aws.is_access_denied(error):
         if "kms" in message.lower():
+            kms_action = _kms_action(action)
             return PermissionDeniedError(
                 f"{action} on {secret_id} failed because the role may not use the secret's KMS "
-                f"key: grant {_kms_action(action)} on that key (AWS said: {message})"
+                f"key: grant {kms_action} on that key (AWS said: {message})",
+                action=kms_action,
             )
         return PermissionDeniedError(
             f"Secrets Manager denied secretsmanager:{action} on {secret_id}: grant it to the "
-            "function's role for this secret's ARN"
+            "function's role for this secret's ARN",
+            action=f"secretsmanager:{action}",
         )
     if code in {"DecryptionFailure", "EncryptionFailure"}:
         return SecretError(
@@ -73,43 +94,50 @@ def translate_error(  # noqa: PLR0911 - one return per family of AWS errors read
             f"secret {secret_id} does not exist (or is in another region/account): create it "
             "first or fix SECRET_ID"
         )
+    if code == "ResourceExistsException":
+        return SecretError(
+            f"{action} on {secret_id} was refused: that version id already holds a different "
+            f"value, and Secrets Manager never changes a version (AWS said: {message})"
+        )
     return SecretError(f"{action} on {secret_id} failed with {code}: {message}")
 
 
-def _is_missing_value(error: ClientError) -> bool:
-    # AWS answers ResourceNotFoundException both for a missing secret and for a stage without a
-    # value ("can't find the specified secret value for staging label: AWSCURRENT"); only the
-    # message tells them apart without an extra DescribeSecret call (and permission).
-    return aws.error_code(error) == "ResourceNotFoundException" and "secret value" in str(
-        error.response.get("Error", {}).get("Message", "")
-    )
+def _client(region: str, deadline: Deadline) -> SecretsManagerClient:
+    return aws.client("secretsmanager", region, deadline.policy)
 
 
-def _client(region: str) -> SecretsManagerClient:
-    return aws.client("secretsmanager", region)
+def _failed(error: ClientError | BotoCoreError, action: str, secret_id: str) -> RotatorError:
+    translated = translate_error(error, action, secret_id)
+    translated.step = f"secretsmanager:{action}"
+    return translated
 
 
-def read_document(
-    secret_id: str, region: str, *, pending_version: str | None = None
+def read_version(
+    secret_id: str, region: str, deadline: Deadline, *, version_id: str | None = None
 ) -> StoredDocument:
-    """Read and parse AWSCURRENT, or the AWSPENDING `pending_version`; no value reads as empty."""
-    where = (
-        f"secret {secret_id} ({f'AWSPENDING {pending_version}' if pending_version else CURRENT})"
-    )
-    request: dict[str, str] = {"SecretId": secret_id}  # no stage given: AWSCURRENT
-    if pending_version:
-        request.update(VersionId=pending_version, VersionStage=PENDING)
+    """Read and parse AWSCURRENT, or the version `version_id`.
+
+    A version without a value reads as an empty document with `version_id` None. AWS answers
+    ResourceNotFoundException both for that and for a missing secret; the function does not need
+    to tell them apart here: writing to a missing secret fails with its own clear error, and a
+    rotation has already described the secret.
+    """
+    where = f"secret {secret_id} ({f'version {version_id}' if version_id else CURRENT})"
+    deadline.check("secretsmanager:GetSecretValue")
+    request: dict[str, str] = {"SecretId": secret_id}  # no version given: AWSCURRENT
+    if version_id:
+        request["VersionId"] = version_id
     try:
-        response = _client(region).get_secret_value(**request)
+        response = _client(region, deadline).get_secret_value(**request)
     except ClientError as e:
-        if _is_missing_value(e):
+        if aws.error_code(e) == "ResourceNotFoundException":
             return StoredDocument(arn=None, version_id=None, document={})
-        raise translate_error(e, "GetSecretValue", secret_id) from e
+        raise _failed(e, "GetSecretValue", secret_id) from e
     except BotoCoreError as e:
-        raise translate_error(e, "GetSecretValue", secret_id) from e
+        raise _failed(e, "GetSecretValue", secret_id) from e
     secret_string = response.get("SecretString")
     if secret_string is None:
-        raise SecretError(
+        raise UnusableValueError(
             f"{where} holds a binary value (SecretBinary) and no SecretString; the function "
             "only updates a JSON object: store a JSON string or use a new secret"
         )
@@ -117,74 +145,109 @@ def read_document(
         arn=response["ARN"],
         version_id=response["VersionId"],
         document=parse_document(secret_string, where),
+        stages=tuple(response.get("VersionStages", ())),
     )
 
 
-def write_document(
+def write_version(
     secret_id: str,
     region: str,
-    document: dict[str, Any],
+    secret_string: str,
+    deadline: Deadline,
     *,
+    stages: tuple[str, ...],
     client_request_token: str | None = None,
-    stages: tuple[str, ...] = (CURRENT,),
-) -> tuple[str, str]:
-    """Write a new version with PutSecretValue and return the secret's ARN and the version id.
+) -> WrittenVersion:
+    """Write a new version with PutSecretValue under `stages`.
 
     Without `client_request_token` botocore generates one per call and reuses it across its own
     retries, so a retried write cannot create two versions, and no token is ever reused for a
-    different value (Secrets Manager rejects that).
+    different value (Secrets Manager refuses that).
     """
+    deadline.check("secretsmanager:PutSecretValue")
     request: dict[str, Any] = {
         "SecretId": secret_id,
-        "SecretString": serialize_document(document),
+        "SecretString": secret_string,
         "VersionStages": list(stages),
     }
     if client_request_token:
         request["ClientRequestToken"] = client_request_token
     try:
-        response = _client(region).put_secret_value(**request)
+        response = _client(region, deadline).put_secret_value(**request)
     except (ClientError, BotoCoreError) as e:
-        raise translate_error(e, "PutSecretValue", secret_id) from e
-    return response["ARN"], response["VersionId"]
+        raise _failed(e, "PutSecretValue", secret_id) from e
+    return WrittenVersion(
+        arn=response["ARN"],
+        version_id=response["VersionId"],
+        stages=tuple(response.get("VersionStages", ())),
+    )
 
 
-def describe(secret_id: str, region: str) -> DescribeSecretResponseTypeDef:
+def describe(secret_id: str, region: str, deadline: Deadline) -> DescribeSecretResponseTypeDef:
+    deadline.check("secretsmanager:DescribeSecret")
     try:
-        return _client(region).describe_secret(SecretId=secret_id)
+        return _client(region, deadline).describe_secret(SecretId=secret_id)
     except (ClientError, BotoCoreError) as e:
-        raise translate_error(e, "DescribeSecret", secret_id) from e
+        raise _failed(e, "DescribeSecret", secret_id) from e
 
 
-def move_stage(
+def move_label(
     secret_id: str,
     region: str,
-    stage: str,
+    label: str,
+    deadline: Deadline,
     *,
     move_to: str | None = None,
     remove_from: str | None = None,
 ) -> None:
-    request: dict[str, str] = {"SecretId": secret_id, "VersionStage": stage}
+    """UpdateSecretVersionStage. AWS refuses (LabelMoveRefused) when `label` is attached to a
+    version other than `remove_from`: that makes moving AWSCURRENT a compare-and-swap."""
+    deadline.check("secretsmanager:UpdateSecretVersionStage")
+    request: dict[str, str] = {"SecretId": secret_id, "VersionStage": label}
     if move_to:
         request["MoveToVersionId"] = move_to
     if remove_from:
         request["RemoveFromVersionId"] = remove_from
     try:
-        _client(region).update_secret_version_stage(**request)
-    except (ClientError, BotoCoreError) as e:
-        raise translate_error(e, "UpdateSecretVersionStage", secret_id) from e
+        _client(region, deadline).update_secret_version_stage(**request)
+    except ClientError as e:
+        if aws.error_code(e) == "InvalidParameterException":
+            refused = LabelMoveRefused(
+                f"Secrets Manager refused to move {label} of {secret_id} "
+                f"{f'from version {remove_from} ' if remove_from else ''}"
+                f"{f'to version {move_to}' if move_to else ''}: {aws.error_message(e)}"
+            )
+            refused.step = "secretsmanager:UpdateSecretVersionStage"
+            raise refused from e
+        raise _failed(e, "UpdateSecretVersionStage", secret_id) from e
+    except BotoCoreError as e:
+        raise _failed(e, "UpdateSecretVersionStage", secret_id) from e
 
 
-def list_versions(secret_id: str, region: str) -> list[dict[str, Any]]:
+def remove_label(
+    secret_id: str, region: str, label: str, version_id: str, deadline: Deadline
+) -> bool:
+    """Remove `label` from `version_id`; False when it was not there (nothing to do)."""
+    try:
+        move_label(secret_id, region, label, deadline, remove_from=version_id)
+    except LabelMoveRefused:
+        return False
+    return True
+
+
+def list_versions(secret_id: str, region: str, deadline: Deadline) -> list[dict[str, Any]]:
     """Every labelled version with its stages and creation time (for `repair`)."""
     versions: list[dict[str, Any]] = []
     try:
-        page = _client(region).list_secret_version_ids(SecretId=secret_id)
+        deadline.check("secretsmanager:ListSecretVersionIds")
+        page = _client(region, deadline).list_secret_version_ids(SecretId=secret_id)
         versions.extend(dict(version) for version in page.get("Versions", []))
         while page.get("NextToken"):  # ListSecretVersionIds has no boto3 paginator
-            page = _client(region).list_secret_version_ids(
+            deadline.check("secretsmanager:ListSecretVersionIds")
+            page = _client(region, deadline).list_secret_version_ids(
                 SecretId=secret_id, NextToken=page["NextToken"]
             )
             versions.extend(dict(version) for version in page.get("Versions", []))
     except (ClientError, BotoCoreError) as e:
-        raise translate_error(e, "ListSecretVersionIds", secret_id) from e
+        raise _failed(e, "ListSecretVersionIds", secret_id) from e
     return versions

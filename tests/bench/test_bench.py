@@ -33,24 +33,32 @@ def test_a_scheduled_refresh_makes_exactly_the_target_calls(
         "GetAuthorizationToken": len(regions),
         "GetSecretValue": 1,
         "PutSecretValue": 1,
+        "UpdateSecretVersionStage": 1,
     }
     assert counted["token_regions"] == dict.fromkeys(regions, 1)
-    assert counted["http_requests"] == counted["total"] == len(regions) + 2
+    assert counted["http_requests"] == counted["total"] == len(regions) + 3
     assert run.meets_target(counted, regions)
 
 
 def test_the_target_check_flags_any_other_call() -> None:
     counted = {
-        "calls": {"GetAuthorizationToken": 1, "GetSecretValue": 1, "PutSecretValue": 1},
+        "calls": {
+            "GetAuthorizationToken": 1,
+            "GetSecretValue": 1,
+            "PutSecretValue": 1,
+            "UpdateSecretVersionStage": 1,
+        },
         "token_regions": {"eu-central-1": 1},
-        "http_requests": 3,
-        "total": 3,
+        "http_requests": 4,
+        "total": 4,
     }
     assert run.meets_target(counted, ["eu-central-1"])
-    assert not run.meets_target({**counted, "http_requests": 4}, ["eu-central-1"])  # a retry
+    assert not run.meets_target({**counted, "http_requests": 5}, ["eu-central-1"])  # a retry
     assert not run.meets_target(counted, ["eu-central-1", "us-east-1"])
-    extra = {**counted, "calls": {**counted["calls"], "DescribeSecret": 1}, "total": 4}
+    extra = {**counted, "calls": {**counted["calls"], "DescribeSecret": 1}, "total": 5}
     assert not run.meets_target(extra, ["eu-central-1"])
+    no_swap = {k: v for k, v in counted["calls"].items() if k != "UpdateSecretVersionStage"}
+    assert not run.meets_target({**counted, "calls": no_swap, "total": 3}, ["eu-central-1"])
 
 
 README = """# Project

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from ecr_token_rotator import aws
 from ecr_token_rotator.config import parse_image_ref, parse_regions, parse_registry_ids
 from ecr_token_rotator.credentials import (
     RegistryCredential,
@@ -29,9 +30,10 @@ from ecr_token_rotator.credentials import (
 )
 from ecr_token_rotator.document import (
     OWNED_KEYS,
-    build_document,
+    credential_from_entries,
+    merge_document,
     parse_document,
-    read_published_credential,
+    read_credential,
     registry_entries,
     serialize_document,
 )
@@ -177,7 +179,7 @@ def test_the_merge_keeps_every_other_key_and_value_through_a_round_trip(
     existing: dict[str, Any], creds: list[RegistryCredential], registry_ids: list[str]
 ) -> None:
     entries = registry_entries(creds, registry_ids)
-    stored = serialize_document(build_document(existing, entries))
+    stored = serialize_document(merge_document(existing, credential_from_entries(entries)))
 
     document = parse_document(stored, "the stored value")
 
@@ -185,7 +187,7 @@ def test_the_merge_keeps_every_other_key_and_value_through_a_round_trip(
     assert [key for key in document if key not in OWNED_KEYS] == others  # order kept too
     for key in others:
         assert canonical(document[key]) == canonical(existing[key])
-    published = read_published_credential(document, "the stored value")
+    published = read_credential(document, "the stored value")
     assert list(published.auths) == [entry.host for entry in entries]
     assert published.expires_at == min(c.expires_at for c in creds)
     assert (document["username"], document["password"]) == (
@@ -213,21 +215,35 @@ def test_any_stored_text_parses_to_an_object_or_raises_secret_error(text: str) -
 # Independent definitions of the accepted values, with string methods instead of regexes.
 
 
-def ascii_lower_word(part: str) -> bool:
-    return bool(part) and all(ch in string.ascii_lowercase for ch in part)
-
-
 def ascii_digits(part: str, lengths: range) -> bool:
     return len(part) in lengths and all(ch in string.digits for ch in part)
 
 
+# Each partition's region names as (fixed leading labels, then one word, then a number), written
+# out from botocore's partitions.json `regionRegex` values, e.g. ^us\-gov\-\w+\-\d+$ is
+# (("us", "gov"), word, number). The function reads the patterns from botocore; this table is the
+# independent statement of what they mean (the guard test below keeps the two in step).
+REGION_PREFIXES = {
+    "aws": {(p,) for p in ("us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx")},
+    "aws-cn": {("cn",)},
+    "aws-eusc": {("eusc", "de")},
+    "aws-iso": {("us", "iso")},
+    "aws-iso-b": {("us", "isob")},
+    "aws-iso-e": {("eu", "isoe")},
+    "aws-iso-f": {("us", "isof")},
+    "aws-us-gov": {("us", "gov")},
+}
+LOWER_OR_DIGIT = string.ascii_lowercase + string.digits
+
+
 def is_region(value: str) -> bool:
-    *words, number = value.split("-")
+    *leading, word, number = value.split("-") if value.count("-") >= 2 else ["", "", ""]
     return (
-        len(words) >= 2
-        and len(words[0]) == 2
-        and all(ascii_lower_word(word) for word in words)
-        and ascii_digits(number, range(1, 3))
+        any(tuple(leading) in prefixes for prefixes in REGION_PREFIXES.values())
+        and bool(word)
+        and all(ch in LOWER_OR_DIGIT for ch in word)
+        and bool(number)
+        and all(ch in string.digits for ch in number)
     )
 
 
@@ -236,33 +252,65 @@ def is_account_id(value: str) -> bool:
 
 
 lower_words = st.text(string.ascii_lowercase, min_size=1, max_size=10)
+# Well-formed names of every partition (the prefixes), e.g. eusc-de-north-7, us-isob-west-12.
 good_regions = st.builds(
+    lambda prefix, word, number: "-".join([*prefix, word, str(number)]),
+    st.sampled_from(sorted(p for prefixes in REGION_PREFIXES.values() for p in prefixes)),
+    st.text(LOWER_OR_DIGIT, min_size=1, max_size=10),
+    st.integers(0, 99),
+)
+# Names of the right shape that no partition has.
+foreign_regions = st.builds(
+    lambda prefix, words, number: "-".join([prefix, *words, str(number)]),
+    st.text(string.ascii_lowercase, min_size=2, max_size=4),
+    st.lists(lower_words, min_size=1, max_size=3),
+    st.integers(0, 99),
+)
+REGION_ALPHABET = "acdeilnoprstuwg" + "-0123456789" + "A_ .\n\t\u0661\u00e9"
+region_like = st.text(REGION_ALPHABET, min_size=1, max_size=20)
+# Hosts of probe images name a region the config checks separately (against ECR_REGIONS).
+host_regions = st.builds(
     lambda prefix, words, number: "-".join([prefix, *words, str(number)]),
     st.text(string.ascii_lowercase, min_size=2, max_size=2),
     st.lists(lower_words, min_size=1, max_size=3),
     st.integers(0, 99),
 )
-REGION_ALPHABET = string.ascii_lowercase[:6] + "uw-0123456789" + "A_ .\n\t\u0661\u00e9"
-region_like = st.text(REGION_ALPHABET, min_size=1, max_size=20)
 good_accounts = st.text(string.digits, min_size=12, max_size=12)
 account_like = st.text(string.digits + " -\n\u0661\u0e53x", min_size=10, max_size=14)
+
+
+def test_the_table_covers_botocores_partitions() -> None:
+    """Guards the strategies: a partition botocore adds needs its pattern in REGION_PREFIXES."""
+    assert {partition["id"] for partition in aws.partitions()} == set(REGION_PREFIXES)
+    for partition in aws.partitions():
+        for region in partition["regions"]:
+            assert is_region(region) != region.endswith("-global"), region
 
 
 @EXAMPLES
 @given(good_regions)
 def test_generated_regions_are_accepted(region: str) -> None:
-    assert parse_regions([region], None) == (region,)
+    assert parse_regions([region], None, aws.partitions()) == (region,)
 
 
 @EXAMPLES
-@given(st.one_of(region_like, good_regions.map(lambda r: r + "\n"), st.text(max_size=20)))
+@given(
+    st.one_of(
+        region_like,
+        foreign_regions,
+        good_regions.map(lambda r: r + "\n"),
+        good_regions.map(str.upper),
+        good_regions.map(lambda r: r.replace("-", "_", 1)),
+        st.text(max_size=20),
+    )
+)
 def test_a_region_is_accepted_exactly_when_it_is_one(value: str) -> None:
     assume(value)
     if is_region(value):
-        assert parse_regions([value], None) == (value,)
+        assert parse_regions([value], None, aws.partitions()) == (value,)
     else:
         with pytest.raises(ConfigError, match="is not an AWS region name") as raised:
-            parse_regions(["eu-central-1", value], None)
+            parse_regions(["eu-central-1", value], None, aws.partitions())
         assert repr(value) in str(raised.value)
 
 
@@ -298,7 +346,7 @@ hosts = st.builds(
     lambda account, fips, region, suffix: f"{account}.dkr.ecr{fips}.{region}.{suffix}",
     good_accounts,
     st.sampled_from(["", "-fips"]),
-    good_regions,
+    host_regions,
     st.sampled_from(["amazonaws.com", "amazonaws.com.cn"]),
 )
 

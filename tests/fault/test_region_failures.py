@@ -19,11 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from ecr_token_rotator import aws
 from ecr_token_rotator.errors import EcrTokenError, PermissionDeniedError, RotatorError
-from tests.fault.checks import EVENT_SERVICE, version_ids
+from tests.fault.checks import version_ids
 from tests.fault.conftest import FaultLab
-from tests.support.failures import SEED_DOCUMENT
+from tests.support.failures import DEFAULT_POLICY, SEED_DOCUMENT
+from tests.support.faults import EVENT_SERVICE, on_function_calls
 from tests.support.killable_server import KillableMotoServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
@@ -46,8 +46,9 @@ def unreachable(region: str, port: int) -> None:
     def redirect(request: Any, **_: Any) -> None:
         request.url = urlunsplit(urlsplit(request.url)._replace(netloc=f"127.0.0.1:{port}"))
 
-    events = aws.client("ecr", region).meta.events
-    events.register(f"before-send.{EVENT_SERVICE['ecr']}.GetAuthorizationToken", redirect)
+    on_function_calls(
+        f"before-send.{EVENT_SERVICE['ecr']}.GetAuthorizationToken", redirect, region=region
+    )
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def _throttled(server: KillableMotoServer, region: str, port: int) -> Callable[[
     rule = server.answer_error("GetAuthorizationToken", "ThrottlingException", region=region)
 
     def retried_then_stopped(sleeps: list[float]) -> None:
-        assert rule.answered == aws.MAX_ATTEMPTS
-        assert len(sleeps) == aws.MAX_ATTEMPTS - 1
+        assert rule.answered == DEFAULT_POLICY.attempts
+        assert len(sleeps) == DEFAULT_POLICY.attempts - 1
 
     return retried_then_stopped
 
@@ -84,7 +85,7 @@ def _unreachable(
     unreachable(region, port)
 
     def retried_then_stopped(sleeps: list[float]) -> None:
-        assert len(sleeps) == aws.MAX_ATTEMPTS - 1
+        assert len(sleeps) == DEFAULT_POLICY.attempts - 1
 
     return retried_then_stopped
 
@@ -100,7 +101,7 @@ FAULTS = (
         "throttling",
         _throttled,
         EcrTokenError,
-        ("ECR in us-east-1 throttled", f"{aws.MAX_ATTEMPTS} attempts"),
+        ("ECR in us-east-1 throttled", f"{DEFAULT_POLICY.attempts} attempts"),
     ),
     RegionFault(
         "endpoint unreachable",

@@ -103,18 +103,6 @@ STEP_FAULTS = (
         pending_written=True,
         finished=True,
     ),
-    # Back before botocore's retry, which repeats the move: moto answers it with
-    # InvalidParameterException (AWSCURRENT is no longer on RemoveFromVersionId). Whatever AWS
-    # answers, the label has moved, and Secrets Manager's retry finds the version current.
-    StepFault(
-        "finishSecret: server dies after moving AWSCURRENT and is back at once",
-        "finishSecret",
-        lambda s: s.die_after("UpdateSecretVersionStage", restart=True),
-        SecretError,
-        "UpdateSecretVersionStage",
-        pending_written=True,
-        finished=True,
-    ),
 )
 RETRIES = {
     "retry the failed step and the rest": lambda step: STEPS[STEPS.index(step) :],
@@ -256,3 +244,26 @@ def test_cli_repair_clears_a_stale_awspending_so_rotation_can_start(
         service.run(secret, token, lab.invoke)
     assert lab.snapshot(secret).current_version_id == token
     assert_complete(lab.document(secret), lab.issued.passwords)
+
+
+def test_a_move_whose_answer_was_lost_is_found_published(
+    lab: FaultLab, service: RotationService, secret: str
+) -> None:
+    """The server dies after moving AWSCURRENT and is back before botocore's retry, which repeats
+    the move: AWS refuses it (AWSCURRENT is no longer on RemoveFromVersionId). The function reads
+    AWSCURRENT again, finds its version there, and reports the rotation finished."""
+    before = lab.snapshot(secret)
+    token = service.start(secret)
+    with lab.exposure.watching():
+        service.run(secret, token, lab.invoke, steps=STEPS[:3])
+        lab.server.die_after("UpdateSecretVersionStage", restart=True)
+        [result] = service.run(secret, token, lab.invoke, steps=("finishSecret",))
+
+    assert result["published"] is True
+    assert result["version_id"] == token
+    after = lab.snapshot(secret)
+    assert after.current_version_id == token
+    assert after.version_stages[str(before.current_version_id)] == ["AWSPREVIOUS"]
+    # The move, botocore's retry of it, and the removal of AWSPENDING that ends the rotation.
+    assert lab.server.requests["UpdateSecretVersionStage"] == 3
+    service.start(secret)  # and Secrets Manager accepts the next rotation

@@ -1,17 +1,21 @@
-"""The AWS side dies between the function's read and its write.
+"""The AWS side dies between the function's calls.
 
 The function runs in this process against a `KillableMotoServer` over loopback HTTP. The server is
 stopped (connections refused, as after a crash) at a point of the run, then started again on the
 same port; moto's state lives in this process, so the test can then look at what the secret holds:
-either exactly what it held before, or one new complete version, never anything in between. A
-rerun afterwards succeeds.
+AWSCURRENT is either exactly what it was, or one new complete version, never anything in between.
+A rerun afterwards succeeds.
 
-The last two cases have the server die after it has processed PutSecretValue but before it
-answers: the write has happened and the client never hears of it. Staying down, the function
-reports that it could not reach Secrets Manager although the new value is in place (an honest
-"don't know": the next run writes again). Restarted at once, botocore's own retry sends the same
-request with the same `ClientRequestToken`, which Secrets Manager answers idempotently (same
-token, same value: the existing version, no second one), so the run succeeds with one version.
+Publishing is a compare-and-swap (publish.py): PutSecretValue writes the new version under the
+function's own label, then UpdateSecretVersionStage moves AWSCURRENT to it. A death between the two
+leaves that version unpublished (the next write takes its label away); a death while moving
+AWSCURRENT either left it where it was or moved it. The server may also die after it has processed
+a request but before it answers: the change has happened and the client never hears of it.
+Staying down, the function reports that it could not reach Secrets Manager (an honest "don't
+know": the next run publishes again). Restarted at once, botocore's own retry reaches it: a
+PutSecretValue with the same `ClientRequestToken` is answered idempotently (the existing version,
+no second one); a repeated move is refused (AWSCURRENT is no longer on RemoveFromVersionId), and
+the function, reading AWSCURRENT again, finds its own version there: published.
 """
 
 from __future__ import annotations
@@ -22,18 +26,19 @@ from dataclasses import dataclass
 
 import pytest
 
-from ecr_token_rotator import aws
-from ecr_token_rotator.errors import EcrTokenError, RotatorError, SecretError
+from ecr_token_rotator.errors import RotatorError, SecretError
+from ecr_token_rotator.publish import WRITE_LABEL
 from tests.conftest import REGION
 from tests.fault.checks import (
     OTHER_TOOLS_KEYS,
-    after_call,
     assert_complete,
+    before_call,
+    logins,
     unchanged_or_fully_updated,
     version_ids,
 )
 from tests.fault.conftest import FaultLab
-from tests.support.failures import SEED_DOCUMENT
+from tests.support.failures import DEFAULT_POLICY, SEED_DOCUMENT
 from tests.support.killable_server import KillableMotoServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
@@ -45,45 +50,61 @@ class Death:
     arrange: Callable[[KillableMotoServer], None]
     error: type[RotatorError] | None  # None: the run succeeds
     message: tuple[str, ...]
-    outcome: str  # what the secret holds afterwards: "unchanged" or "updated"
+    outcome: str  # what AWSCURRENT holds afterwards: "unchanged" or "updated"
     backoff_sleeps: int  # botocore's retries of the call that met the dead server
 
 
-def _stop_after(service: str, operation: str) -> Callable[[KillableMotoServer], None]:
+def _stop_before(service: str, operation: str) -> Callable[[KillableMotoServer], None]:
     def arrange(server: KillableMotoServer) -> None:
-        after_call(service, REGION, operation, server.stop)
+        before_call(service, REGION, operation, server.stop)
 
     return arrange
 
 
 DEATHS = (
     Death(
-        "stopped after GetSecretValue answered",
-        _stop_after("secretsmanager", "GetSecretValue"),
-        EcrTokenError,
-        ("cannot reach ECR in eu-central-1",),
-        "unchanged",
-        aws.MAX_ATTEMPTS - 1,
-    ),
-    Death(
-        "stopped after GetAuthorizationToken answered",
-        _stop_after("ecr", "GetAuthorizationToken"),
+        "stopped after the read and the tokens, before PutSecretValue",
+        _stop_before("secretsmanager", "PutSecretValue"),
         SecretError,
         ("cannot reach Secrets Manager for PutSecretValue",),
         "unchanged",
-        aws.MAX_ATTEMPTS - 1,
+        DEFAULT_POLICY.attempts - 1,
+    ),
+    Death(
+        "stopped after PutSecretValue answered, before AWSCURRENT moved",
+        _stop_before("secretsmanager", "UpdateSecretVersionStage"),
+        SecretError,
+        ("cannot reach Secrets Manager for UpdateSecretVersionStage",),
+        "unchanged",
+        DEFAULT_POLICY.attempts - 1,
     ),
     Death(
         "died after processing PutSecretValue, before answering",
         lambda server: server.die_after("PutSecretValue"),
         SecretError,
         ("cannot reach Secrets Manager for PutSecretValue",),
-        "updated",
-        aws.MAX_ATTEMPTS - 1,
+        "unchanged",
+        DEFAULT_POLICY.attempts - 1,
     ),
     Death(
         "died after processing PutSecretValue, restarted before botocore's retry",
         lambda server: server.die_after("PutSecretValue", restart=True),
+        None,
+        (),
+        "updated",
+        1,
+    ),
+    Death(
+        "died after moving AWSCURRENT, before answering",
+        lambda server: server.die_after("UpdateSecretVersionStage"),
+        SecretError,
+        ("cannot reach Secrets Manager for UpdateSecretVersionStage",),
+        "updated",
+        DEFAULT_POLICY.attempts - 1,
+    ),
+    Death(
+        "died after moving AWSCURRENT, restarted before botocore's retry",
+        lambda server: server.die_after("UpdateSecretVersionStage", restart=True),
         None,
         (),
         "updated",
@@ -131,21 +152,25 @@ def test_secret_is_unchanged_or_fully_updated_and_a_rerun_succeeds(
 
 
 def test_a_write_that_landed_unanswered_holds_the_runs_own_document(lab: FaultLab) -> None:
-    """The version written before the death is the run's whole document, not a fragment."""
+    """The version written before the death is the run's whole document, not a fragment, and it
+    is not AWSCURRENT: only the function's own label is on it."""
     arn = lab.create_secret(value=SEED_DOCUMENT)
     lab.configure(SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1")
+    before = lab.snapshot(arn)
     lab.server.die_after("PutSecretValue")
 
     with lab.exposure.watching(), pytest.raises(SecretError):
         lab.invoke()
 
     lab.server.start()
-    document = lab.document(arn)
-    auths = json.loads(document["dockerconfigjson"])["auths"]
-    assert sorted(auths) == [
+    assert lab.snapshot(arn).current_value == before.current_value
+    document = lab.document(arn, VersionStage=WRITE_LABEL)
+    hosts = logins(document)
+    assert sorted(hosts) == [
         "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
         "123456789012.dkr.ecr.us-east-1.amazonaws.com",
     ]
     # Both regions' tokens of this run (and only they) are in the document.
-    assert sorted(entry["password"] for entry in auths.values()) == sorted(lab.issued.passwords)
+    assert sorted(password for _, password in hosts.values()) == sorted(lab.issued.passwords)
     assert_complete(document, lab.issued.passwords)
+    assert json.loads(json.dumps(document))["team"] == SEED_DOCUMENT["team"]

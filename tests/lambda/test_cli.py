@@ -43,7 +43,7 @@ def test_refresh_uses_the_default_region(harness: Harness) -> None:
 def test_refresh_with_a_pull_probe(harness: Harness) -> None:
     arn = harness.create_secret()
     image = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/app:1"
-    harness.monkeypatch.setattr(cli, "HttpsTransport", harness.stub.transport)
+    harness.monkeypatch.setattr(cli, "HttpsTransport", lambda **_: harness.stub.transport())
     assert cli.main(["refresh", "--secret-id", arn, "--probe-image", image]) == 0
     assert [path for _, path, _ in harness.stub.state.requests] == ["/v2/app/manifests/1"]
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from ecr_token_rotator import aws
 from ecr_token_rotator.config import (
     ImageRef,
-    config_from_environment,
+    Settings,
     parse_image_ref,
+    parse_regions,
     region_of_secret,
+    settings_from_environment,
     split_list,
 )
 from ecr_token_rotator.errors import ConfigError
@@ -19,6 +22,10 @@ IMAGE_HOST = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
 
 def env(**values: str) -> dict[str, str]:
     return {"AWS_REGION": "eu-central-1", "SECRET_ID": ARN, **values}
+
+
+def config_from_environment(environ: dict[str, str]) -> Settings:
+    return settings_from_environment(environ, aws.partitions())
 
 
 def test_defaults_use_the_function_region_and_its_own_registry() -> None:
@@ -147,3 +154,82 @@ def test_log_levels(raw: str | None, level: str) -> None:
 def test_split_list_ignores_blanks() -> None:
     assert split_list(" a, ,b,, ") == ["a", "b"]
     assert split_list(None) == []
+
+
+# ---- regions: botocore's partitions data -----------------------------------------------------
+
+
+def botocore_regions() -> list[str]:
+    """Every region of every partition in this botocore, less the "<partition>-global"
+    pseudo-regions of its endpoint data (no service has registries there)."""
+    return [
+        region
+        for partition in aws.partitions()
+        for region in partition["regions"]
+        if not region.endswith("-global")
+    ]
+
+
+def test_botocore_knows_the_regions_this_test_relies_on() -> None:
+    """Guards the parametrisation below: a botocore without them would make it prove less."""
+    assert {"eu-central-1", "cn-north-1", "us-gov-west-1", "eusc-de-east-1"} <= set(
+        botocore_regions()
+    )
+
+
+@pytest.mark.parametrize("region", botocore_regions())
+def test_every_region_botocore_knows_is_accepted(region: str) -> None:
+    assert parse_regions([region], None, aws.partitions()) == (region,)
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "eu-central-9",  # not yet in this botocore's list: its partition's pattern decides
+        "ap-southeast-99",
+        "eusc-de-west-1",
+        "us-gov-north-1",
+        "cn-southwest-1",
+    ],
+)
+def test_a_new_region_of_a_known_partition_is_accepted(region: str) -> None:
+    assert parse_regions([region], None, aws.partitions()) == (region,)
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "aws-global",  # endpoint data's pseudo-region
+        "eu_central-1",  # regionRegex's \w would let "_" in
+        "eu-Central-1",
+        "EU-CENTRAL-1",
+        "eu-central-1\n",
+        "eu-central-1 ",
+        "eu-central",
+        "moon-base-1",  # no partition's pattern
+        "eusc-fr-east-1",  # the European Sovereign Cloud's pattern names its countries
+        "eu-central-\u0661",  # an Arabic-Indic digit
+        "",
+    ],
+)
+def test_names_no_partition_matches_are_rejected(region: str) -> None:
+    with pytest.raises(ConfigError, match="is not an AWS region name") as raised:
+        parse_regions(["eu-central-1", region], None, aws.partitions())
+    assert repr(region) in str(raised.value)
+
+
+def test_a_runtime_whose_botocore_lacks_a_partition_says_so() -> None:
+    """An older botocore (an older Lambda runtime) without aws-eusc: refused, naming botocore."""
+    older = [partition for partition in aws.partitions() if partition["id"] != "aws-eusc"]
+    with pytest.raises(ConfigError) as raised:
+        parse_regions(["eusc-de-east-1"], None, older, botocore_version="1.34.0")
+    message = str(raised.value)
+    assert "'eusc-de-east-1'" in message
+    assert "botocore 1.34.0" in message
+    assert "aws-eusc" not in message
+    assert "newer runtime" in message
+
+
+def test_the_european_sovereign_cloud_from_the_environment() -> None:
+    settings = config_from_environment(env(ECR_REGIONS="eusc-de-east-1,eu-central-1"))
+    assert settings.regions == ("eusc-de-east-1", "eu-central-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ecr_token_rotator.publish import WRITE_LABEL
 from tests.conftest import Harness
 from tests.support.failures import FAILURES, SEED_DOCUMENT, Failure
 
@@ -19,7 +20,14 @@ def test_failure_names_the_problem_and_changes_nothing(harness: Harness, failure
 
     for words in failure.message:
         assert words in str(raised.value)
-    assert harness.snapshot(arn) == before
+    after = harness.snapshot(arn)
+    assert (after.current_version_id, after.current_value) == (
+        before.current_version_id,
+        before.current_value,
+    )
+    for version, stages in after.version_stages.items():
+        if version not in before.version_stages:  # written, never published
+            assert stages == [WRITE_LABEL]
     if extra_check:
         extra_check()
 

@@ -84,7 +84,13 @@ def test_log_fields_are_plain_json(harness: Harness, caplog: pytest.LogCaptureFi
 
     ours = [r for r in caplog.records if r.name.startswith("ecr_token_rotator")]
     events = [r.event for r in ours]  # type: ignore[attr-defined]
-    assert events == ["secret_read", "tokens_fetched", "secret_written", "run_complete"]
+    assert events == [
+        "secret_read",
+        "tokens_fetched",
+        "secret_written",
+        "secret_published",
+        "run_complete",
+    ]
     for record in ours:
         fields = {k: v for k, v in vars(record).items() if k not in standard}
         json.dumps(fields)  # raises TypeError on anything that is not plain JSON

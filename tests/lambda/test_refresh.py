@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ecr_token_rotator import aws
+from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_STRING_CHARACTERS
+from ecr_token_rotator.errors import PublishConflictError, SecretTooLargeError
+from ecr_token_rotator.publish import MAX_PUBLISH_ATTEMPTS, WRITE_LABEL
 from tests.conftest import ACCOUNT_ID, REGION, Harness
+from tests.support.failures import SEED_DOCUMENT, SEED_MATERIAL
+from tests.support.faults import inject_error, on_function_calls, once
+from tests.support.redaction import exception_texts, leaks, record_texts, reset_capture
 
 HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
 
@@ -25,13 +34,7 @@ def test_first_run_writes_the_first_version_of_an_empty_secret(harness: Harness)
     assert document["username"] == "AWS"
     assert document["password"] == password
     auths = json.loads(document["dockerconfigjson"])["auths"]
-    assert auths == {
-        HOST: {
-            "username": "AWS",
-            "password": password,
-            "auth": base64.b64encode(f"AWS:{password}".encode()).decode(),
-        }
-    }
+    assert auths == {HOST: {"auth": base64.b64encode(f"AWS:{password}".encode()).decode()}}
     expires_at = datetime.fromisoformat(document["expires_at"])
     assert timedelta(hours=11) < expires_at - datetime.now(UTC) <= timedelta(hours=12)
     assert result == {
@@ -85,10 +88,11 @@ def test_every_region_and_registry_gets_a_host_regions_outer(harness: Harness) -
     auths = json.loads(document["dockerconfigjson"])["auths"]
     assert list(auths) == expected_hosts
     # One token per region: both registries of a region share it, the regions differ.
-    assert auths[expected_hosts[0]]["password"] == auths[expected_hosts[1]]["password"]
-    assert auths[expected_hosts[0]]["password"] != auths[expected_hosts[2]]["password"]
+    assert auths[expected_hosts[0]]["auth"] == auths[expected_hosts[1]]["auth"]
+    assert auths[expected_hosts[0]]["auth"] != auths[expected_hosts[2]]["auth"]
     assert document["registry"] == expected_hosts[0]
-    assert document["password"] == auths[expected_hosts[0]]["password"]
+    login = f"{document['username']}:{document['password']}"
+    assert auths[expected_hosts[0]]["auth"] == base64.b64encode(login.encode()).decode()
     assert len(harness.issued.passwords) == 2
 
 
@@ -124,3 +128,145 @@ def test_schedule_and_manual_events_refresh(harness: Harness, event: dict[str, s
     arn = harness.create_secret()
     harness.configure(SECRET_ID=arn)
     assert harness.invoke(event)["mode"] == "schedule"
+
+
+def test_the_new_version_carries_the_functions_label_which_leaves_the_older_one(
+    harness: Harness,
+) -> None:
+    arn = harness.create_secret(value={"team": "platform"})
+    seed = harness.snapshot(arn).current_version_id
+    harness.configure(SECRET_ID=arn)
+
+    first = harness.invoke()["version_id"]
+    second = harness.invoke()["version_id"]
+
+    stages = harness.snapshot(arn).version_stages
+    assert stages[second] == sorted(["AWSCURRENT", WRITE_LABEL])
+    assert stages[first] == ["AWSPREVIOUS"]
+    assert seed not in stages  # no label left: deprecated, Secrets Manager deletes it
+
+
+def test_another_writers_version_landing_mid_run_is_not_reverted(harness: Harness) -> None:
+    """The other writer's PutSecretValue lands after the function read the secret: the
+    function's move of AWSCURRENT is refused, and it merges into the other writer's value."""
+    arn = harness.create_secret(value={"team": "platform"})
+    harness.configure(SECRET_ID=arn)
+
+    def other_writer(**_: object) -> None:
+        document = harness.document(arn)
+        harness.secrets().put_secret_value(
+            SecretId=arn, SecretString=json.dumps({**document, "team": "payments"})
+        )
+
+    fired = once(other_writer)
+    on_function_calls("after-call.secrets-manager.PutSecretValue", fired)
+
+    result = harness.invoke()
+
+    assert fired.calls == 2  # a second PutSecretValue: the merge into the other writer's value
+    document = harness.document(arn)
+    assert document["team"] == "payments"
+    assert document["password"] == harness.issued.passwords[-1]
+    assert harness.snapshot(arn).current_version_id == result["version_id"]
+
+
+def test_a_secret_without_a_value_is_told_apart_by_what_aws_does_not_its_wording(
+    harness: Harness,
+) -> None:
+    """AWS answers ResourceNotFoundException for a secret without a value; its message is not an
+    interface. The run writes the first version whatever the message says."""
+    arn = harness.create_secret()
+    harness.configure(SECRET_ID=arn)
+    inject_error(
+        "secretsmanager",
+        REGION,
+        "GetSecretValue",
+        "ResourceNotFoundException",
+        message="Something else entirely",
+    )
+
+    result = harness.invoke()
+
+    assert harness.snapshot(arn).current_version_id == result["version_id"]
+    assert harness.document(arn)["password"] == harness.issued.passwords[-1]
+
+
+@pytest.mark.parametrize(
+    ("regions", "accounts"),
+    [("eu-central-1,us-east-1", 5), ("eu-central-1,us-east-1,ap-southeast-2", 4)],
+    ids=["10 hosts", "12 hosts (the documented bound)"],
+)
+def test_hosts_with_real_sized_passwords_are_written(
+    harness: Harness, regions: str, accounts: int
+) -> None:
+    harness.issued.password_length = 3_200
+    arn = harness.create_secret(value={"team": "platform"})
+    ids = ",".join(f"{100000000000 + n}" for n in range(accounts))
+    harness.configure(SECRET_ID=arn, ECR_REGIONS=regions, ECR_REGISTRY_IDS=ids)
+
+    result = harness.invoke()
+
+    hosts = len(regions.split(",")) * accounts
+    assert len(result["registry_hosts"]) == hosts <= MAX_REGISTRY_HOSTS
+    value = harness.secrets().get_secret_value(SecretId=arn)["SecretString"]
+    assert len(value) <= MAX_SECRET_STRING_CHARACTERS
+    assert len(json.loads(json.loads(value)["dockerconfigjson"])["auths"]) == hosts
+
+
+def test_too_many_hosts_fail_cleanly_and_write_nothing(harness: Harness) -> None:
+    harness.issued.password_length = 3_200
+    arn = harness.create_secret(value={"team": "platform"})
+    ids = ",".join(f"{100000000000 + n}" for n in range(5))
+    harness.configure(
+        SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2", ECR_REGISTRY_IDS=ids
+    )
+    before = harness.snapshot(arn)
+
+    with pytest.raises(SecretTooLargeError) as raised:
+        harness.invoke()
+
+    message = str(raised.value)
+    assert f"limit of {MAX_SECRET_STRING_CHARACTERS:,}" in message
+    assert "15 registry host(s)" in message
+    assert re.search(r"would be \d{2},\d{3} characters", message)
+    assert harness.snapshot(arn) == before
+    listing = harness.secrets().list_secret_version_ids(SecretId=arn, IncludeDeprecated=True)
+    assert [v["VersionId"] for v in listing["Versions"]] == [before.current_version_id]
+
+
+def test_a_secret_that_keeps_changing_ends_the_run_cleanly_and_reverts_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another writer lands a version after every one of the function's writes: each move of
+    AWSCURRENT is refused, the run gives up after MAX_PUBLISH_ATTEMPTS and says so; the next
+    run publishes into the other writer's last value."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG")
+    writes: list[str] = []
+
+    def other_writer(**_: object) -> None:
+        writes.append(f"write {len(writes) + 1}")
+        harness.secrets().put_secret_value(
+            SecretId=arn, SecretString=json.dumps({**SEED_DOCUMENT, "team": writes[-1]})
+        )
+
+    on_function_calls("after-call.secrets-manager.PutSecretValue", other_writer)
+    reset_capture(caplog)
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(PublishConflictError) as raised:
+        harness.invoke()
+
+    assert len(writes) == MAX_PUBLISH_ATTEMPTS
+    assert f"changed {MAX_PUBLISH_ATTEMPTS} times" in str(raised.value)
+    assert harness.document(arn) == {**SEED_DOCUMENT, "team": writes[-1]}
+    conflicts = [r for r in caplog.records if getattr(r, "event", None) == "publish_conflict"]
+    assert len(conflicts) == MAX_PUBLISH_ATTEMPTS
+    texts = [*record_texts(caplog.records), *exception_texts(raised.value)]
+    texts.append(capsys.readouterr().out)
+    assert leaks(texts, [*harness.issued.secret_material(), *SEED_MATERIAL]) == []
+
+    aws.reset_clients()  # the other writer stops
+    result = harness.invoke()
+    assert harness.snapshot(arn).current_version_id == result["version_id"]
+    assert harness.document(arn)["team"] == writes[-1]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
+from moto.secretsmanager.models import secretsmanager_backends
 
-from ecr_token_rotator.errors import ConfigError, ProbeError, RotationStateError
+from ecr_token_rotator import secret_store
+from ecr_token_rotator.deadline import Deadline
+from ecr_token_rotator.errors import ConfigError, ProbeError, RotationStateError, SecretError
 from ecr_token_rotator.repair import ROTATION_IN_PROGRESS_WINDOW, repair_pending
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import HOST, SEED_DOCUMENT
@@ -38,7 +43,8 @@ def test_a_full_rotation_makes_the_new_version_current(
     after = harness.snapshot(secret)
     assert after.current_version_id == token
     assert after.version_stages[previous] == ["AWSPREVIOUS"]
-    assert sorted(after.version_stages[token]) == ["AWSCURRENT", "AWSPENDING"]
+    # AWSPENDING on no version: a later write that moves AWSCURRENT cannot leave it stale.
+    assert after.version_stages[token] == ["AWSCURRENT"]
     document = harness.document(secret)
     assert document["password"] == harness.issued.passwords[-1]
     assert document["team"] == "platform"
@@ -104,7 +110,7 @@ def test_a_retried_finish_whose_label_move_succeeded_still_reports_success(
     previous = harness.snapshot(secret).current_version_id
     token = service.start(secret)
     service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
-    # The first finishSecret moved AWSCURRENT, then its answer was lost.
+    # The first finishSecret moved AWSCURRENT, then the invocation died.
     harness.secrets().update_secret_version_stage(
         SecretId=secret,
         VersionStage="AWSCURRENT",
@@ -117,7 +123,12 @@ def test_a_retried_finish_whose_label_move_succeeded_still_reports_success(
     [result] = service.run(secret, token, harness.invoke, steps=("finishSecret",))
 
     assert result["published"] is True
-    assert harness.snapshot(secret) == before
+    after = harness.snapshot(secret)
+    assert (after.current_version_id, after.current_value) == (
+        before.current_version_id,
+        before.current_value,
+    )
+    assert after.version_stages[token] == ["AWSCURRENT"]  # the step ends as it would have
     [metric] = capsys.readouterr().out.splitlines()
     assert json.loads(metric)["RefreshSuccess"] == 1
 
@@ -150,7 +161,7 @@ def test_test_secret_probes_with_the_pending_credential(
 def test_a_version_that_is_not_staged_for_rotation_is_refused(
     harness: Harness, service: RotationService, secret: str, step: str
 ) -> None:
-    with pytest.raises(RotationStateError, match="no stage for rotation"):
+    with pytest.raises(RotationStateError, match="has no staging label"):
         harness.invoke(service.event(secret, "5b0b6bd4-1b0e-4f5e-9a43-2d0c4f2a8e11", step))
 
 
@@ -250,7 +261,7 @@ class TestRepair:
         before = harness.snapshot(secret)
         stale = self.abandoned_rotation(harness, service, secret)
 
-        result = repair_pending(secret, REGION)
+        result = repair_pending(secret, REGION, Deadline.within(60))
 
         assert result == {
             "secret_id": secret,
@@ -269,7 +280,7 @@ class TestRepair:
     ) -> None:
         stale = self.abandoned_rotation(harness, service, secret)
         before = harness.snapshot(secret)
-        result = repair_pending(secret, REGION, dry_run=True)
+        result = repair_pending(secret, REGION, Deadline.within(60), dry_run=True)
         assert result["stale_pending_version_ids"] == [stale]
         assert result["removed"] is False
         assert harness.snapshot(secret) == before
@@ -282,10 +293,12 @@ class TestRepair:
         before = harness.snapshot(secret)
 
         with pytest.raises(RotationStateError, match="may still be running"):
-            repair_pending(secret, REGION)
+            repair_pending(secret, REGION, Deadline.within(60))
         assert harness.snapshot(secret) == before
 
-        assert repair_pending(secret, REGION, force=True)["stale_pending_version_ids"] == [token]
+        assert repair_pending(secret, REGION, Deadline.within(60), force=True)[
+            "stale_pending_version_ids"
+        ] == [token]
         assert "AWSPENDING" not in harness.snapshot(secret).version_stages.get(token, [])
 
     def test_awspending_on_the_current_version_is_a_finished_rotation(
@@ -294,5 +307,184 @@ class TestRepair:
         token = service.start(secret)
         service.run(secret, token, harness.invoke)
         before = harness.snapshot(secret)
-        assert repair_pending(secret, REGION)["stale_pending_version_ids"] == []
+        assert (
+            repair_pending(secret, REGION, Deadline.within(60))["stale_pending_version_ids"] == []
+        )
         assert harness.snapshot(secret) == before
+
+
+# ---- rotations that cannot get stuck ---------------------------------------------------------
+
+
+def rewrite_pending(arn: str, token: str, **changes: str) -> None:
+    """Change the stored value of a version in place, as time would (moto's backend)."""
+    version = secretsmanager_backends[ACCOUNT_ID][REGION].secrets[arn].versions[token]
+    document = json.loads(version["secret_string"])
+    version["secret_string"] = json.dumps({**document, **changes})
+
+
+def soon(minutes: int) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("step", ["createSecret", "testSecret", "finishSecret"])
+def test_a_pending_version_that_can_no_longer_succeed_loses_awspending(
+    harness: Harness,
+    service: RotationService,
+    secret: str,
+    step: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Secrets Manager retries a failed step with the same token for hours; once the pending
+    token has less than an hour left, no retry can pass testSecret. The step removes AWSPENDING
+    and fails saying so: the next rotation starts clean instead of being refused."""
+    before = harness.snapshot(secret)
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret",))
+    rewrite_pending(secret, token, expires_at=soon(30))
+
+    with pytest.raises(RotationStateError) as raised:
+        service.run(secret, token, harness.invoke, steps=(step,))
+
+    message = str(raised.value)
+    assert "too soon to publish" in message
+    assert "AWSPENDING was removed" in message
+    after = harness.snapshot(secret)
+    assert (after.current_version_id, after.current_value) == (
+        before.current_version_id,
+        before.current_value,
+    )
+    assert token not in after.version_stages  # no label left
+    [abandoned] = [r for r in caplog.records if getattr(r, "event", None) == "pending_abandoned"]
+    assert abandoned.version_id == token  # type: ignore[attr-defined]
+
+    # Secrets Manager's retries with the same token fail cleanly and change nothing...
+    for retried in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        with pytest.raises(RotationStateError, match="has no staging label"):
+            service.run(secret, token, harness.invoke, steps=(retried,))
+    assert harness.snapshot(secret) == after
+    # ...and the next rotation is accepted and completes.
+    fresh = service.start(secret)
+    service.run(secret, fresh, harness.invoke)
+    assert harness.snapshot(secret).current_version_id == fresh
+    assert harness.document(secret)["password"] == harness.issued.passwords[-1]
+
+
+def test_an_unusable_pending_value_is_abandoned(
+    harness: Harness, service: RotationService, secret: str
+) -> None:
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret",))
+    rewrite_pending(secret, token, dockerconfigjson="{}")
+
+    with pytest.raises(RotationStateError, match="malformed expires_at or dockerconfigjson"):
+        service.run(secret, token, harness.invoke, steps=("testSecret",))
+
+    assert token not in harness.snapshot(secret).version_stages
+    service.run(secret, service.start(secret), harness.invoke)
+
+
+def test_a_token_reused_for_another_value_is_refused_as_aws_does(
+    harness: Harness, service: RotationService, secret: str
+) -> None:
+    """PutSecretValue never changes a version: the same ClientRequestToken with different data is
+    refused (ResourceExistsException), also once the version has lost every label."""
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret",))
+    harness.secrets().update_secret_version_stage(
+        SecretId=secret, VersionStage="AWSPENDING", RemoveFromVersionId=token
+    )
+    with pytest.raises(ClientError, match="ResourceExistsException"):
+        harness.secrets().put_secret_value(
+            SecretId=secret,
+            ClientRequestToken=token,
+            SecretString="{}",
+            VersionStages=["AWSPENDING"],
+        )
+
+    with pytest.raises(SecretError) as raised:
+        secret_store.write_version(
+            secret,
+            REGION,
+            "{}",
+            Deadline.within(60),
+            stages=("AWSPENDING",),
+            client_request_token=token,
+        )
+    assert "already holds a different value" in str(raised.value)
+
+
+def test_a_change_of_other_keys_after_create_secret_is_merged_not_reverted(
+    harness: Harness, service: RotationService, secret: str
+) -> None:
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
+    harness.secrets().put_secret_value(
+        SecretId=secret, SecretString=json.dumps({**harness.document(secret), "team": "payments"})
+    )
+
+    [result] = service.run(secret, token, harness.invoke, steps=("finishSecret",))
+
+    document = harness.document(secret)
+    assert document["team"] == "payments"
+    pending = harness.document(secret, VersionId=token)
+    assert document["password"] == pending["password"]  # the rotation's credential
+    assert result["published"] is True
+    assert result["version_id"] == harness.snapshot(secret).current_version_id != token
+    assert token not in harness.snapshot(secret).version_stages  # superseded, no label left
+    service.start(secret)
+
+
+def test_a_manual_refresh_during_a_rotation_reverts_nothing(
+    harness: Harness, service: RotationService, secret: str
+) -> None:
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret"))
+    harness.secrets().put_secret_value(
+        SecretId=secret, SecretString=json.dumps({**harness.document(secret), "team": "payments"})
+    )
+    harness.invoke({})  # a manual refresh: merges into the other tool's value
+    assert harness.document(secret)["team"] == "payments"
+
+    service.run(secret, token, harness.invoke, steps=("testSecret", "finishSecret"))
+
+    assert harness.document(secret)["team"] == "payments"
+    service.run(secret, service.start(secret), harness.invoke)  # nothing left stale
+
+
+def test_the_first_value_is_probed_before_it_is_written(
+    harness: Harness, service: RotationService
+) -> None:
+    """The first PutSecretValue of a secret attaches AWSCURRENT by itself: createSecret's pending
+    version is current at once, testSecret never runs on it, so createSecret probes it."""
+    arn = harness.create_secret()
+    service.enable(arn)
+    harness.configure(SECRET_ID=arn, PROBE_IMAGES=f"{HOST}/team/app:1.0")
+    harness.stub.state.statuses["team/app"] = 403
+    token = service.start(arn)
+
+    with pytest.raises(ProbeError, match="HTTP 403"):
+        service.run(arn, token, harness.invoke, steps=("createSecret",))
+    assert harness.snapshot(arn).current_version_id is None  # nothing was written
+
+    del harness.stub.state.statuses["team/app"]
+    [created] = service.run(arn, token, harness.invoke, steps=("createSecret",))
+    assert len(harness.stub.state.requests) == 2  # both createSecret attempts probed
+    assert harness.snapshot(arn).version_stages[token] == ["AWSCURRENT", "AWSPENDING"]
+    assert created["published"] is False
+    results = service.run(
+        arn, token, harness.invoke, steps=("setSecret", "testSecret", "finishSecret")
+    )
+    assert [r["published"] for r in results] == [False, False, True]
+    service.start(arn)
+
+
+def test_a_rotation_event_without_a_secret_id_names_the_configured_secret(
+    harness: Harness, secret: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ConfigError, match="lacks SecretId"):
+        harness.invoke({"Step": "createSecret", "ClientRequestToken": "t"})
+    [failed] = [r for r in caplog.records if getattr(r, "event", None) == "run_failed"]
+    assert failed.fix_if_rotation_stays_stuck == (  # type: ignore[attr-defined]
+        f"python -m ecr_token_rotator repair --secret-id {secret}"
+    )

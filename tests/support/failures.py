@@ -3,7 +3,8 @@ all run this one list, so a new failure path is checked for all three by adding 
 
 Each scenario starts from a secret that holds a valid document (`SEED_DOCUMENT`, with a password
 of its own that must never leak either), breaks one thing, and names the error class and the
-words its message must contain.
+words its message must contain. AWSCURRENT must be left as it was (a failure after the new
+version was written leaves that version under the function's own label only).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from ecr_token_rotator import aws
+from ecr_token_rotator.deadline import Deadline
 from ecr_token_rotator.errors import (
     ConfigError,
     EcrTokenError,
@@ -22,6 +23,7 @@ from ecr_token_rotator.errors import (
     ProbeError,
     RotatorError,
     SecretError,
+    SecretTooLargeError,
 )
 from tests.support.faults import inject_error, inject_retryable_error, skip_retry_sleeps
 
@@ -40,6 +42,9 @@ SEED_DOCUMENT = {
     "password": SEED_PASSWORD,
     "team": "platform",
 }
+
+# The AWS call settings of an invocation without a Lambda context (the tests' invocations).
+DEFAULT_POLICY = Deadline.for_invocation(None).policy
 
 # (harness, secret ARN) -> optional extra check to run after the failed invocation
 Setup = Callable[["Harness", str], Callable[[], None] | None]
@@ -93,7 +98,7 @@ def _throttled(h: Harness, arn: str) -> Callable[[], None]:
     skip_retry_sleeps(h.monkeypatch)  # keep botocore's attempts, not its waiting
 
     def retried_by_botocore_then_stopped() -> None:
-        assert fault.calls == aws.MAX_ATTEMPTS, fault.calls
+        assert fault.calls == DEFAULT_POLICY.attempts, fault.calls
 
     return retried_by_botocore_then_stopped
 
@@ -131,10 +136,19 @@ def _probe_unreachable(h: Harness, arn: str) -> None:
     h.configure(SECRET_ID=arn, PROBE_IMAGES=f"{HOST}/team/app:1.0")
 
     class Refused:
-        def head(self, host: str, path: str, headers: object) -> int:
+        def head(self, host: str, path: str, headers: object, timeout: float) -> int:
             raise ConnectionRefusedError(111, "Connection refused")
 
     h.monkeypatch.setattr("ecr_token_rotator.handler.registry_transport", Refused())
+
+
+def _too_many_hosts(h: Harness, arn: str) -> None:
+    h.issued.password_length = 3_200  # real ECR passwords: 2,700-3,200+ characters
+    h.configure(
+        SECRET_ID=arn,
+        ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2",
+        ECR_REGISTRY_IDS=",".join(f"{100000000000 + n}" for n in range(5)),
+    )
 
 
 KMS_DENIED = "Access to KMS is not allowed"
@@ -165,6 +179,12 @@ FAILURES: tuple[Failure, ...] = (
         ("ecr:GetAuthorizationToken", REGION),
     ),
     Failure(
+        "UpdateSecretVersionStage denied",
+        _aws_error("secretsmanager", "UpdateSecretVersionStage", "AccessDeniedException"),
+        PermissionDeniedError,
+        ("secretsmanager:UpdateSecretVersionStage",),
+    ),
+    Failure(
         "KMS decrypt denied",
         _aws_error("secretsmanager", "GetSecretValue", "AccessDeniedException", KMS_DENIED),
         PermissionDeniedError,
@@ -182,7 +202,12 @@ FAILURES: tuple[Failure, ...] = (
         SecretError,
         ("EncryptionFailure", "kms:GenerateDataKey"),
     ),
-    Failure("ECR throttling", _throttled, EcrTokenError, ("throttled", REGION, "4 attempts")),
+    Failure(
+        "ECR throttling",
+        _throttled,
+        EcrTokenError,
+        ("throttled", REGION, f"{DEFAULT_POLICY.attempts} attempts"),
+    ),
     Failure(
         "one region of three denied",
         _one_region_denied,
@@ -206,6 +231,12 @@ FAILURES: tuple[Failure, ...] = (
     Failure("probe 403", _probe_answers(403), ProbeError, ("HTTP 403", "ecr:BatchGetImage")),
     Failure("probe 404", _probe_answers(404), ProbeError, ("HTTP 404", "team/app:1.0")),
     Failure("probe unreachable", _probe_unreachable, ProbeError, ("cannot reach",)),
+    Failure(
+        "value would exceed 64 KB",
+        _too_many_hosts,
+        SecretTooLargeError,
+        ("65,536", "15 registry host(s)", "nothing was written"),
+    ),
     Failure("bad region", _configure(ECR_REGIONS="eu-central-1,Moon"), ConfigError, ("'Moon'",)),
     Failure("bad registry id", _configure(ECR_REGISTRY_IDS="12345"), ConfigError, ("12345",)),
     Failure(

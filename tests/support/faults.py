@@ -1,4 +1,9 @@
-"""Make an AWS call fail the way AWS would, on the function's own cached client.
+"""Make an AWS call fail the way AWS would, on the function's own clients.
+
+Hooks are registered on the session the function's clients come from (`on_function_calls`), and
+the cached clients are dropped, so every client the function makes from then on carries them
+(botocore copies a session's event hooks into each client it creates); a hook for one region
+ignores the others.
 
 Two ways in, because moto sees every request that reaches botocore's `before-send` event:
 - `inject_error` answers at `before-call`, so the request never reaches moto (no side effect,
@@ -12,8 +17,10 @@ Two ways in, because moto sees every request that reaches botocore's `before-sen
 from __future__ import annotations
 
 import json
+import re
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +30,10 @@ from botocore.awsrequest import AWSResponse
 
 from ecr_token_rotator import aws
 
-_EVENT_SERVICE = {"ecr": "ecr", "secretsmanager": "secrets-manager"}
+# botocore's event names use the service id, not the client name.
+EVENT_SERVICE = {"ecr": "ecr", "secretsmanager": "secrets-manager"}
+# The region of a signed request, from its SigV4 credential scope.
+_SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
 
 
 class _RawBody:
@@ -58,9 +68,39 @@ def skip_retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return sleeps
 
 
+def request_region(**kwargs: Any) -> str | None:
+    """The region of the call a botocore event is about (before-call, before-send, after-call)."""
+    signer = kwargs.get("request_signer")
+    if signer is not None:
+        return str(signer.region_name)
+    request = kwargs.get("request")
+    if request is not None:
+        authorization = request.headers.get("Authorization", "")
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode("latin-1")
+        scope = _SCOPE_REGION.search(authorization)
+        return scope["region"] if scope else None
+    return None
+
+
+def on_function_calls(
+    event: str, handler: Callable[..., Any], *, region: str | None = None
+) -> None:
+    """Register `handler` for botocore `event` (e.g. "after-call.secrets-manager") on every
+    client the function makes from now on; with `region`, only for calls to that region."""
+
+    def in_region(**kwargs: Any) -> Any:
+        if region is not None and request_region(**kwargs) != region:
+            return None
+        return handler(**kwargs)
+
+    session = aws.session()
+    session.events.register(event, in_region)
+    aws.reset_clients(session)
+
+
 def _register(service: str, region: str, event: str, operation: str, handler: Any) -> None:
-    events = aws.client(service, region).meta.events  # type: ignore[call-overload]
-    events.register(f"{event}.{_EVENT_SERVICE[service]}.{operation}", handler)
+    on_function_calls(f"{event}.{EVENT_SERVICE[service]}.{operation}", handler, region=region)
 
 
 def inject_error(
@@ -77,14 +117,27 @@ def inject_error(
 
     def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         fault.calls += 1
-        parsed = {
-            "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "fault"},
-        }
-        return _error_response("https://fault.invalid/", code, message, status), parsed
+        return error_answer(code, message, status)
 
     _register(service, region, "before-call", operation, answer)
     return fault
+
+
+def error_answer(
+    code: str, message: str = "injected by the test", status: int = 400
+) -> tuple[AWSResponse, dict[str, Any]]:
+    """What a `before-call` hook returns to answer a call with an AWS error (never sent)."""
+    parsed = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "fault"},
+    }
+    return _error_response("https://fault.invalid/", code, message, status), parsed
+
+
+def denial(operation: str) -> tuple[AWSResponse, dict[str, Any]]:
+    """AccessDeniedException for `operation`, as AWS words it for a role without the action."""
+    message = f"User is not authorized to perform {operation}"
+    return error_answer("AccessDeniedException", message, 400)
 
 
 def inject_retryable_error(
@@ -99,3 +152,20 @@ def inject_retryable_error(
 
     _register(service, region, "before-send", operation, answer)
     return fault
+
+
+@dataclass
+class Once:
+    """A hook that runs `action` the first time it fires and counts every time."""
+
+    action: Callable[..., Any]
+    calls: int = 0
+
+    def __call__(self, **kwargs: Any) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.action(**kwargs)
+
+
+def once(action: Callable[..., Any]) -> Once:
+    return Once(action)

@@ -1,6 +1,6 @@
 """Run the packaged function the way Lambda does: unpacked zip + boto3, nothing else.
 
-`python -I -S lambda_zip.py <event-json>` (isolated, no site-packages) is started with
+`python -I -S lambda_runtime.py <event-json>` (`CHILD`: isolated, no site-packages) is started with
 `LAMBDA_TASK_ROOT` (the unpacked zip) and `LAMBDA_RUNTIME_DEPS` (a folder holding only boto3 and
 what it needs, standing in for the runtime's own copy) in its environment. It imports
 `ecr_token_rotator.handler`, invokes `lambda_handler(event, context)` once and prints the result
@@ -16,9 +16,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+from tests.support import lambda_runtime
+from tests.support.lambda_runtime import RESULT_MARKER
+
 # boto3 and its dependency tree, as the Lambda Python runtime provides them.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-RESULT_MARKER = "LAMBDA_RESULT "
+# The child process: only what Lambda's runtime itself would have loaded before the handler.
+CHILD = lambda_runtime.__file__
 
 
 def unpack(zip_path: Path, task_root: Path) -> Path:
@@ -67,7 +71,7 @@ def run_packaged(
     task_root = unpack(zip_path, workdir / "task")
     deps = runtime_deps(workdir / "runtime")
     return subprocess.run(
-        [sys.executable, "-I", "-S", __file__, json.dumps(event)],
+        [sys.executable, "-I", "-S", CHILD, json.dumps(event)],
         env=environment(task_root, deps, **settings),
         capture_output=True,
         text=True,
@@ -82,21 +86,3 @@ def result_of(process: subprocess.CompletedProcess[str]) -> dict[str, object]:
     if not last.startswith(RESULT_MARKER):
         raise ValueError(f"the packaged handler printed no result: {process.stderr[-2000:]}")
     return dict(json.loads(last.removeprefix(RESULT_MARKER)))
-
-
-class _Context:
-    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "ecr-token-rotator")
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-
-
-def main(argv: list[str]) -> int:
-    sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DEPS"]]
-    from ecr_token_rotator.handler import lambda_handler  # noqa: PLC0415 - after sys.path is set
-
-    result = lambda_handler(json.loads(argv[0]) if argv else {}, _Context())
-    print(RESULT_MARKER + json.dumps(result), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

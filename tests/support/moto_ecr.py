@@ -28,6 +28,7 @@ class IssuedTokens:
 
     lifetime: timedelta = ECR_TOKEN_LIFETIME
     malformed_token: str | None = None  # when set, ECR answers with this token instead
+    password_length: int = 0  # when set, passwords are padded to it (real ones: 2,700-3,200+)
     passwords: list[str] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -35,6 +36,7 @@ class IssuedTokens:
     def next_password(self, registry_id: str) -> str:
         with self._lock:
             password = f"{registry_id}-auth-token-{next(self._counter):04d}"
+            password += "x" * max(0, self.password_length - len(password))
             self.passwords.append(password)
         return password
 

@@ -71,8 +71,8 @@ class LoopbackTransport:
     def __init__(self, port: int) -> None:
         self._port = port
 
-    def head(self, host: str, path: str, headers: Mapping[str, str]) -> int:
-        connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=5)
+    def head(self, host: str, path: str, headers: Mapping[str, str], timeout: float) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=timeout)
         try:
             connection.request("HEAD", path, headers={**headers, "Host": host})
             return connection.getresponse().status

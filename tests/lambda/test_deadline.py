@@ -1,0 +1,223 @@
+"""A run ends before its Lambda does: AWS call timeouts and attempts follow from the invocation's
+remaining time, and a call that cannot finish in time is not started.
+
+The socket-level tests point one AWS call at a loopback socket that accepts connections (the
+kernel completes the handshake) and never answers, as a dead proxy or a black-holed route does.
+No test asserts a duration beyond "before the deadline", which holds with a wide margin; speed is
+`make bench`'s business.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from ecr_token_rotator import cli, handler
+from ecr_token_rotator.deadline import (
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_ATTEMPTS,
+    RESERVE_SECONDS,
+    SEQUENTIAL_CALLS,
+    Deadline,
+    call_policy,
+)
+from ecr_token_rotator.errors import DeadlineError, EcrTokenError, RotatorError, SecretError
+from tests.conftest import Harness
+from tests.support.failures import SEED_DOCUMENT, SEED_MATERIAL
+from tests.support.faults import EVENT_SERVICE, on_function_calls
+from tests.support.redaction import exception_texts, leaks, record_texts, reset_capture
+
+REPO = Path(__file__).resolve().parents[2]
+INVOCATION_SECONDS = 8.0
+
+
+class FakeContext:
+    """A Lambda context whose invocation times out `seconds` after it was made."""
+
+    function_name = "ecr-token-rotator"
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """http://127.0.0.1:<port> of a socket that accepts connections and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)  # never accept()ed: the kernel completes the handshake, nobody answers
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def send_to(url: str, service: str, operation: str) -> None:
+    """Send the function's `operation` requests to `url` instead of their endpoint."""
+    target = urlsplit(url).netloc
+
+    def redirect(request: Any, **_: Any) -> None:
+        request.url = urlunsplit(urlsplit(request.url)._replace(netloc=target))
+
+    on_function_calls(f"before-send.{EVENT_SERVICE[service]}.{operation}", redirect)
+
+
+# ---- the policy ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("budget", [0.5, 1, 3, 6, 10, 14, 20, 30, 58, 118, 298, 898])
+def test_four_calls_in_a_row_fit_in_the_budget(budget: float) -> None:
+    policy = call_policy(budget)
+    assert 1 <= policy.attempts <= MAX_ATTEMPTS
+    if budget >= 2:  # below that, the floor of the timeouts rules
+        assert SEQUENTIAL_CALLS * policy.worst_case <= budget
+
+
+def test_a_longer_budget_never_gets_fewer_attempts_or_a_shorter_worst_case() -> None:
+    policies = [call_policy(budget / 2) for budget in range(1, 1800)]
+    for shorter, longer in itertools.pairwise(policies):
+        assert longer.attempts >= shorter.attempts
+        assert longer.worst_case >= shorter.worst_case - 0.2  # timeouts are rounded to 0.1 s
+
+
+def module_default_lambda_timeout() -> int:
+    text = (REPO / "variables.tf").read_text()
+    block = re.search(r'variable "lambda_timeout" \{(.*?)\n\}', text, re.DOTALL)
+    assert block, "variables.tf declares lambda_timeout"
+    default = re.search(r"^\s*default\s*=\s*(\d+)", block[1], re.MULTILINE)
+    assert default, "lambda_timeout has a default"
+    return int(default[1])
+
+
+def test_the_modules_default_timeout_leaves_room_for_the_worst_case() -> None:
+    """With the module's default lambda_timeout, every call of a refresh may take its worst case
+    and the run still ends before Lambda's timeout, with timeouts that suit AWS: a connection in
+    at least 1 s, an answer in at least 2.5 s, each call tried three times."""
+    timeout = module_default_lambda_timeout()
+    assert timeout == DEFAULT_TIMEOUT_SECONDS  # what an invocation without a context assumes
+    deadline = Deadline.for_invocation(FakeContext(timeout))
+    policy = deadline.policy
+    assert SEQUENTIAL_CALLS * policy.worst_case + RESERVE_SECONDS <= timeout
+    assert policy.attempts == MAX_ATTEMPTS
+    assert policy.connect_timeout >= 1.0
+    assert policy.read_timeout >= 2.5
+
+
+# ---- the handler against an endpoint that never answers ----------------------------------------
+
+
+def run_failed(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "run_failed"]
+    return record
+
+
+HANGING: list[tuple[str, str, type[RotatorError]]] = [
+    ("secretsmanager", "GetSecretValue", SecretError),
+    ("ecr", "GetAuthorizationToken", EcrTokenError),
+    ("secretsmanager", "PutSecretValue", SecretError),
+    ("secretsmanager", "UpdateSecretVersionStage", SecretError),
+]
+
+
+@pytest.mark.parametrize("case", HANGING, ids=[operation for _, operation, _ in HANGING])
+def test_a_call_that_never_gets_an_answer_ends_the_run_before_the_deadline(
+    harness: Harness,
+    black_hole: str,
+    caplog: pytest.LogCaptureFixture,
+    case: tuple[str, str, type[RotatorError]],
+) -> None:
+    service, operation, error = case
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG")
+    before = harness.snapshot(arn)
+    send_to(black_hole, service, operation)
+    context = FakeContext(INVOCATION_SECONDS)
+    reset_capture(caplog)
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(error) as raised:
+        handler.lambda_handler({}, context)
+
+    assert context.get_remaining_time_in_millis() > 0  # ended before Lambda would have
+    assert "ReadTimeoutError" in str(raised.value)
+    texts = [*record_texts(caplog.records), *exception_texts(raised.value)]
+    assert leaks(texts, [*harness.issued.secret_material(), *SEED_MATERIAL]) == []
+    assert f"{service}:{operation}" in run_failed(caplog).waiting_for  # type: ignore[attr-defined]
+    after = harness.snapshot(arn)
+    assert (after.current_version_id, after.current_value) == (
+        before.current_version_id,
+        before.current_value,
+    )
+
+
+def test_a_per_service_endpoint_that_never_answers(
+    harness: Harness,
+    black_hole: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same through botocore's own configuration: AWS_ENDPOINT_URL_SECRETS_MANAGER."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", black_hole)
+    context = FakeContext(INVOCATION_SECONDS)
+
+    with pytest.raises(SecretError, match="cannot reach Secrets Manager for GetSecretValue"):
+        handler.lambda_handler({}, context)
+
+    assert context.get_remaining_time_in_millis() > 0
+    assert run_failed(caplog).waiting_for == "secretsmanager:GetSecretValue"  # type: ignore[attr-defined]
+
+
+def test_answers_too_slow_for_the_next_call_stop_the_run_before_it(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every call is answered, each after longer than a call may take (as from a server that
+    trickles its answer: the read timeout bounds each wait for bytes, not the whole answer). The
+    run does not start a call whose worst case no longer fits, and says which."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    on_function_calls("before-send", lambda **_: time.sleep(2.5))
+    context = FakeContext(INVOCATION_SECONDS)
+
+    with pytest.raises(DeadlineError) as raised:
+        handler.lambda_handler({}, context)
+
+    assert context.get_remaining_time_in_millis() > 0
+    message = str(raised.value)
+    assert re.search(r"stopped before secretsmanager:\w+: \d+\.\d s of the run's \d+ s", message)
+    assert "lambda_timeout" in message
+    assert run_failed(caplog).waiting_for.startswith("secretsmanager:")  # type: ignore[attr-defined]
+
+
+def test_the_cli_timeout_bounds_a_refresh(
+    harness: Harness, black_hole: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    send_to(black_hole, "secretsmanager", "GetSecretValue")
+    started = time.monotonic()
+
+    code = cli.main(["refresh", "--secret-id", arn, "--timeout", str(INVOCATION_SECONDS)])
+
+    assert code == 1
+    assert time.monotonic() - started < INVOCATION_SECONDS
+    assert "cannot reach Secrets Manager for GetSecretValue" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("timeout", ["0", "4", "-1", "soon"])
+def test_the_cli_refuses_a_timeout_too_short_to_run(
+    capsys: pytest.CaptureFixture[str], timeout: str
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["refresh", "--secret-id", "s", "--timeout", timeout])
+    assert raised.value.code == 2
+    assert "not a number of seconds above" in capsys.readouterr().err
