@@ -1,10 +1,12 @@
-"""The straightforward refresh the benchmark compares against (not used anywhere else).
+"""The seed's handler: the straightforward refresh the benchmark compares against (not used
+anywhere else).
 
-What a first version of this Lambda usually looks like: get a token, `base64decode(...)[4:]` for
-the password, `update_secret` with a fresh document. Module-level clients, as the Lambda
+What a first version of this Lambda usually looks like: read the secret (other tools keep keys
+in it), get a token, `base64decode(...)[4:]` for the password, write the merged document with
+`put_secret_value`: three AWS calls, one after another. Module-level clients, as the Lambda
 documentation recommends, so a warm container reuses them. For more than one region it does the
-obvious thing, one region after another. It keeps no other keys of the secret, checks nothing,
-and writes no expiry; it is the yardstick for cost, not a design.
+obvious thing, one region after another. It checks nothing, writes no expiry and publishes
+without a compare-and-swap; it is the yardstick for cost, not a design.
 
 `python -I -S baseline.py` runs it once the way `tests/support/lambda_zip.py` runs the packaged
 function: boto3 from LAMBDA_RUNTIME_DEPS, settings from the environment (SECRET_ID, ECR_REGIONS,
@@ -35,6 +37,8 @@ def _client(service: str, region: str) -> BaseClient:
 
 def lambda_handler(event: object, context: object) -> dict[str, str]:
     home = os.environ["AWS_REGION"]
+    secrets = _client("secretsmanager", home)
+    current = secrets.get_secret_value(SecretId=os.environ["SECRET_ID"])
     regions = [r for r in os.environ.get("ECR_REGIONS", home).split(",") if r]
     auths = {}
     for region in regions:
@@ -44,16 +48,21 @@ def lambda_handler(event: object, context: object) -> dict[str, str]:
         auths[host] = {"username": "AWS", "password": password, "auth": data["authorizationToken"]}
     registry = next(iter(auths))
     document = {
+        **json.loads(current["SecretString"]),
         "registry": registry,
         "username": "AWS",
         "password": auths[registry]["password"],
         "dockerconfigjson": json.dumps({"auths": auths}),
     }
-    response = _client("secretsmanager", home).update_secret(
+    response = secrets.put_secret_value(
         SecretId=os.environ["SECRET_ID"], SecretString=json.dumps(document)
     )
     return {"secret_arn": response["ARN"], "version_id": response["VersionId"]}
 
 
 if __name__ == "__main__":
-    print(json.dumps(lambda_handler({}, None)))
+    import time
+
+    result = lambda_handler({}, None)
+    print(f"REFRESH_DONE_AT {time.monotonic()!r}")  # see tests/support/lambda_runtime.py
+    print(json.dumps(result))

@@ -7,8 +7,10 @@ the parent's size, not the child's. Started from this small interpreter (standar
 `sys`, `json`, `time` only), the child's peak is its own: the launcher's ~10 MiB is below any
 Python process that imports boto3.
 
-The child inherits stdin, stdout, stderr and the environment; the report (JSON: seconds,
-peak_rss_kib, exit_code) goes to the file OUT.
+The child inherits stdin, stdout, stderr and the environment; the report (JSON:
+started_monotonic, seconds to the child's exit, peak_rss_kib, exit_code) goes to the file OUT. A
+child that prints `REFRESH_DONE_AT <time.monotonic()>` lets the caller measure from its start to
+that moment (the same clock in every process on Linux).
 """
 
 import json
@@ -19,11 +21,13 @@ import time
 
 def main(argv: list[str]) -> int:
     out, command = argv[0], argv[1:]
+    started = time.monotonic()  # CLOCK_MONOTONIC: the same clock in the child
     start = time.perf_counter()
     pid = os.posix_spawn(command[0], command, os.environ)
     _, status, usage = os.wait4(pid, 0)
     seconds = time.perf_counter() - start
     report = {
+        "started_monotonic": started,
         "seconds": seconds,
         "peak_rss_kib": usage.ru_maxrss,  # KiB on Linux
         "exit_code": os.waitstatus_to_exitcode(status),
