@@ -12,8 +12,8 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
