@@ -62,8 +62,8 @@ class CredentialExpiringError(UnusableValueError):
     """A credential with less than MINIMUM_TOKEN_LIFETIME left: not worth publishing."""
 
 
-# Threads for the token requests, kept for the next (warm) invocation: starting a thread costs
-# about a millisecond, as much as the rest of a refresh's own work.
+# Threads for the token requests, kept for the next (warm) invocation: starting one takes up to a
+# millisecond while other threads hold the GIL, as long as the rest of a refresh's own work.
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 POOL_THREADS = 16
