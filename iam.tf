@@ -49,20 +49,21 @@ resource "aws_iam_role" "this" {
 data "aws_iam_policy_document" "function" {
   count = local.create ? 1 : 0
 
-  # The function reads the current docker config and writes the refreshed one.
+  # The function reads the current docker config, writes the refreshed version under its own
+  # label and moves AWSCURRENT to it with a compare-and-swap (UpdateSecretVersionStage).
   # (No DescribeSecret here: a scheduled refresh never calls it; see the rotation statement.)
   statement {
     sid       = "SecretReadWrite"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
     resources = [local.secret_arn]
   }
 
-  # Rotation mode: the function reads the version stages and moves AWSCURRENT to the new version.
+  # Rotation mode: the function reads the version stages of the rotation's version.
   dynamic "statement" {
     for_each = local.rotation_mode ? ["rotation"] : []
     content {
       sid       = "SecretRotation"
-      actions   = ["secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage"]
+      actions   = ["secretsmanager:DescribeSecret"]
       resources = [local.secret_arn]
     }
   }

@@ -56,7 +56,7 @@ resource "aws_lambda_invocation" "this" {
   function_name = aws_lambda_function.this[0].function_name
   # A manual refresh; the response holds no secret material (the function's return contract),
   # so it is safe in state.
-  input = jsonencode({})
+  input = jsonencode({ invoked_by = "terraform-apply" })
 
   # Refresh again whenever the code or anything the function runs with changes.
   triggers = {

@@ -84,9 +84,7 @@ def test_default_external_secret_gives_the_kubelet_a_login_for_every_host(label,
     config = json.loads(secret.data[DOCKERCONFIGJSON_KEY])
     assert list(config) == ["auths"]
     assert sorted(config["auths"]) == sorted(HOSTS)
-    for host, entry in config["auths"].items():
-        expected = base64.b64encode(f"{entry['username']}:{entry['password']}".encode()).decode()
-        assert entry["auth"] == expected, host
+    assert all(set(entry) == {"auth"} for entry in config["auths"].values())
     logins = kubelet_logins(secret)
     by_region: dict[str, set[Login | None]] = {}
     for host in HOSTS:

@@ -189,9 +189,10 @@ ACCEPTED: tuple[Accepted, ...] = (
     Accepted(
         "InfrastructureModification",
         ("secretsmanager:UpdateSecretVersionStage",),
-        "Strict mode, rotation mode only: finishSecret moves AWSCURRENT to the new version of "
-        "its own secret.",
-        _with(mode="rotation"),
+        "Strict mode: the function moves AWSCURRENT of its own secret to the version it wrote "
+        "(the compare-and-swap that never reverts another writer's version; rotation's "
+        "finishSecret the same way); resource: that secret's ARN.",
+        _function,
         strict_only=True,
     ),
     Accepted(

@@ -50,6 +50,7 @@ def test_the_module_grants_what_each_mode_calls() -> None:
         "ecr:GetAuthorizationToken",
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
     ]
     assert code_actions("rotation") == [
         "ecr:GetAuthorizationToken",

@@ -181,6 +181,7 @@ def test_schedule_mode_grants_exactly_what_a_refresh_calls():
     assert actions(policy) == {
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",  # the compare-and-swap on AWSCURRENT
         "ecr:GetAuthorizationToken",
         # used with the function's credentials by others (asserted here, not run under moto):
         "ecr:BatchCheckLayerAvailability",  # the kubelet pulling with the token
@@ -193,11 +194,10 @@ def test_schedule_mode_grants_exactly_what_a_refresh_calls():
 
 def test_rotation_mode_adds_only_the_rotation_calls():
     added = actions(function_policy("rotation")) - actions(function_policy("schedule"))
-    assert added == {"secretsmanager:DescribeSecret", "secretsmanager:UpdateSecretVersionStage"}
+    assert added == {"secretsmanager:DescribeSecret"}
     for feature in ({"kms": True}, {"tracing": True}, {"vpc": True}):
         schedule = actions(function_policy("schedule", **feature))
         assert "secretsmanager:DescribeSecret" not in schedule
-        assert "secretsmanager:UpdateSecretVersionStage" not in schedule
 
 
 def test_kms_only_on_the_key_and_only_through_secrets_manager():
