@@ -61,10 +61,15 @@ resource "aws_cloudwatch_metric_alarm" "staleness" {
       condition     = var.alarms.staleness_window_hours * 60 > local.refresh_period_minutes
       error_message = "alarms.staleness_window_hours must be longer than the refresh period (in rotation mode the rotation hours + 1 for the rotation window), or the alarm flaps between refreshes."
     }
+  }
+}
 
-    precondition {
-      condition     = var.alarms.staleness_window_hours < 12
-      error_message = "alarms.staleness_window_hours must be shorter than the 12-hour ECR token lifetime, or the alarm fires only after the token has expired."
-    }
+# Missing data is breaching (see above), so until the first refresh the staleness alarm is in
+# ALARM and notifies alarm_actions. The apply-time invocation is that first refresh; without it
+# the first one is the first scheduled run (schedule mode) or rotation (rotation mode).
+check "staleness_alarm_starts_in_alarm" {
+  assert {
+    condition     = !local.create_alarms || var.invoke_on_apply
+    error_message = "With invoke_on_apply = false, the staleness alarm (${var.name}-stale) is in ALARM from its creation until the first refresh succeeds, and notifies alarms.alarm_actions. Keep invoke_on_apply = true, or expect that alarm after apply."
   }
 }

@@ -5,18 +5,17 @@
 ################################################################################
 
 locals {
-  eso_role_name    = coalesce(var.eso_role_name, "${var.name}-eso")
-  eso_pod_identity = var.eso_pod_identity || var.eso_pod_identity_cluster_name != null
-  eso_subject      = "system:serviceaccount:${var.eso_namespace}:${var.eso_service_account}"
+  eso_role_name = coalesce(var.eso_role_name, "${var.name}-eso")
+  eso_subject   = "system:serviceaccount:${var.eso_namespace}:${var.eso_service_account}"
+  # Counted on bools only: a cluster name may be unknown until apply (an output of the cluster
+  # created in the same apply), and a count must be known at plan.
+  create_eso_pod_identity_association = local.create && var.create_eso_role && var.eso_pod_identity && var.create_eso_pod_identity_association
   # oidc.eks.<region>.amazonaws.com/id/<id>: the issuer the IRSA trust conditions are keyed on.
   eso_oidc_issuer = try(split("oidc-provider/", var.eso_oidc_provider_arn)[1], null)
 
   # ESO reads the primary or a replica; each is decrypted with its own region's key.
-  eso_secret_arns = concat([local.secret_arn], values(local.secret_replica_arns))
-  eso_kms_key_arns = compact(concat(
-    [var.secret_kms_key_arn],
-    [for replica in local.secret_replicas : replica.kms_key_arn],
-  ))
+  eso_secret_arns    = concat([local.secret_arn], values(local.secret_replica_arns))
+  eso_kms_key_arns   = compact(concat([var.secret_kms_key_arn], local.secret_replicas[*].kms_key_arn))
   eso_secret_regions = concat([local.secret_region], keys(local.secret_replica_arns))
 }
 
@@ -86,7 +85,7 @@ data "aws_iam_policy_document" "eso_assume_role" {
   # EKS Pod Identity: the EKS auth service assumes the role for ESO's service account, tagging
   # the session with the namespace, service account (and cluster, when given).
   dynamic "statement" {
-    for_each = local.eso_pod_identity ? ["pod-identity"] : []
+    for_each = var.eso_pod_identity ? ["pod-identity"] : []
     content {
       sid     = "EsoPodIdentity"
       actions = ["sts:AssumeRole", "sts:TagSession"]
@@ -139,8 +138,18 @@ resource "aws_iam_role" "eso" {
 
   lifecycle {
     precondition {
-      condition     = var.eso_oidc_provider_arn != null || local.eso_pod_identity
+      condition     = var.eso_oidc_provider_arn != null || var.eso_pod_identity
       error_message = "The ESO role needs a trust: set eso_oidc_provider_arn (IRSA) and/or eso_pod_identity = true (EKS Pod Identity)."
+    }
+
+    precondition {
+      condition     = length(local.eso_role_name) <= 64
+      error_message = "The ESO role's name ${local.eso_role_name} has ${length(local.eso_role_name)} characters; IAM allows 64. Shorten name (the default ESO role name is <name>-eso) or set eso_role_name."
+    }
+
+    precondition {
+      condition     = var.eso_pod_identity || var.eso_pod_identity_cluster_name == null
+      error_message = "eso_pod_identity_cluster_name applies to EKS Pod Identity: set eso_pod_identity = true as well."
     }
   }
 }
@@ -154,7 +163,7 @@ resource "aws_iam_role_policy" "eso" {
 }
 
 resource "aws_eks_pod_identity_association" "eso" {
-  count = local.create && var.create_eso_role && var.eso_pod_identity_cluster_name != null ? 1 : 0
+  count = local.create_eso_pod_identity_association ? 1 : 0
 
   cluster_name    = var.eso_pod_identity_cluster_name
   namespace       = var.eso_namespace
@@ -162,6 +171,13 @@ resource "aws_eks_pod_identity_association" "eso" {
   role_arn        = aws_iam_role.eso[0].arn
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.eso_pod_identity_cluster_name != null
+      error_message = "The EKS Pod Identity association needs a cluster: set eso_pod_identity_cluster_name, or create_eso_pod_identity_association = false to create the associations yourself."
+    }
+  }
 }
 
 ################################################################################
@@ -195,6 +211,12 @@ resource "aws_secretsmanager_secret_policy" "this" {
     precondition {
       condition     = var.secret_kms_key_arn != null
       error_message = "secret_reader_principal_arns needs a customer-managed KMS key (secret_kms_key_arn): the AWS managed key aws/secretsmanager cannot be used from other accounts. Also allow those readers kms:Decrypt in that key's policy."
+    }
+
+    # PutResourcePolicy acts in the provider's region.
+    precondition {
+      condition     = local.secret_region == local.region
+      error_message = "secret_reader_principal_arns puts a resource policy on the secret, which needs the secret in the provider's region (${local.region}); secret_arn is in ${coalesce(local.secret_region, "another region")}. Manage that secret's policy where the secret lives."
     }
   }
 }

@@ -6,7 +6,28 @@
 
 locals {
   lambda_role_name = coalesce(var.lambda_role_name, var.name)
-  log_group_arn    = try(aws_cloudwatch_log_group.this[0].arn, null)
+  # The ARN the log group below gets, known at plan (so is the policy, for an existing secret).
+  log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}"
+
+  # The Secrets Manager actions the function's code calls on its secret, per trigger mode
+  # (lambda_src/ecr_token_rotator/secret_store.py). One list each, so a change of the code is one
+  # edit; tests/terraform/test_iam_enforcement.py runs the code on exactly what Terraform renders.
+  secret_actions = {
+    # read the document, write the new version under the function's own label, and move
+    # AWSCURRENT to it with a compare-and-swap (UpdateSecretVersionStage)
+    schedule = [
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+    ]
+    # also read the version stages of the rotation's version
+    rotation = [
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+      "secretsmanager:DescribeSecret",
+    ]
+  }
 
   # On-failure destination (schedule mode): the action its type needs, from the ARN's service.
   destination_service = try(split(":", var.on_failure_destination_arn)[2], null)
@@ -49,23 +70,12 @@ resource "aws_iam_role" "this" {
 data "aws_iam_policy_document" "function" {
   count = local.create ? 1 : 0
 
-  # The function reads the current docker config, writes the refreshed version under its own
-  # label and moves AWSCURRENT to it with a compare-and-swap (UpdateSecretVersionStage).
-  # (No DescribeSecret here: a scheduled refresh never calls it; see the rotation statement.)
+  # The function reads the current docker config and publishes the refreshed one (the actions
+  # of its trigger mode, see local.secret_actions).
   statement {
     sid       = "SecretReadWrite"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    actions   = local.secret_actions[var.trigger_mode]
     resources = [local.secret_arn]
-  }
-
-  # Rotation mode: the function reads the version stages of the rotation's version.
-  dynamic "statement" {
-    for_each = local.rotation_mode ? ["rotation"] : []
-    content {
-      sid       = "SecretRotation"
-      actions   = ["secretsmanager:DescribeSecret"]
-      resources = [local.secret_arn]
-    }
   }
 
   # The function fetches the ECR tokens; GetAuthorizationToken has no resource-level permissions.
@@ -102,6 +112,24 @@ data "aws_iam_policy_document" "function" {
         test     = "StringEquals"
         variable = "kms:ViaService"
         values   = ["secretsmanager.${local.secret_region}.${local.dns_suffix}"]
+      }
+    }
+  }
+
+  # Replicas under customer-managed keys: Secrets Manager re-encrypts every version the function
+  # writes with each replica's key, with the function's credentials (forward access session),
+  # and only through Secrets Manager. (Decrypting the primary is the statement above.)
+  dynamic "statement" {
+    for_each = length(local.secret_replica_kms_key_arns) > 0 ? ["replica-kms"] : []
+    content {
+      sid       = "SecretReplicaKmsKeys"
+      actions   = ["kms:Encrypt", "kms:GenerateDataKey"]
+      resources = local.secret_replica_kms_key_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [for region in concat([local.region], keys(local.secret_replica_arns)) : "secretsmanager.${region}.${local.dns_suffix}"]
       }
     }
   }

@@ -10,6 +10,19 @@ locals {
   probe_registries = [
     for image in var.probe_images : regex("^(?P<registry_id>[0-9]{12})\\.dkr\\.ecr(?:-fips)?\\.(?P<region>[a-z0-9-]+)\\.", image)
   ]
+
+  # Lambda descriptions hold at most 256 characters and a secret name up to 512: name the secret
+  # when it fits, else point to the function's SECRET_ID.
+  lambda_description = (
+    length(local.lambda_description_with_name) <= 256
+    ? local.lambda_description_with_name
+    : "Keeps the ECR pull credentials in the Secrets Manager secret of its SECRET_ID fresh."
+  )
+  lambda_description_with_name = "Keeps the ECR pull credentials in Secrets Manager secret ${coalesce(local.secret_name, "(created by this module)")} fresh."
+
+  # Provider 6 has data.aws_region.region; provider 5 has only `name`, and no 5.x release
+  # accepts runtime python3.14 (it came with 6.20.0).
+  provider_major_is_5 = lookup(data.aws_region.current, "region", null) == null
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -26,7 +39,7 @@ resource "aws_lambda_function" "this" {
   count = local.create ? 1 : 0
 
   function_name = var.name
-  description   = "Keeps the ECR pull credentials in Secrets Manager secret ${coalesce(local.secret_name, "(created by this module)")} fresh."
+  description   = local.lambda_description
   role          = aws_iam_role.this[0].arn
 
   filename         = local.lambda_zip_path
@@ -80,6 +93,16 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = local.schedule_mode || var.on_failure_destination_arn == null
       error_message = "on_failure_destination_arn applies to schedule mode (asynchronous invocations); in rotation mode Secrets Manager retries the rotation itself."
+    }
+
+    precondition {
+      condition     = length(local.registry_hosts) <= local.max_registry_hosts
+      error_message = "The docker config would hold ${length(local.registry_hosts)} registry hosts (ecr_regions: ${length(local.ecr_regions)} x ecr_registry_ids: ${length(local.ecr_registry_ids)}); at most ${local.max_registry_hosts} fit in one secret (SecretString is capped at 65,536 characters and each host entry carries a ~4.3 KB auth). Split the registries over several module instances."
+    }
+
+    precondition {
+      condition     = !(local.provider_major_is_5 && var.lambda_runtime == "python3.14")
+      error_message = "lambda_runtime python3.14 needs hashicorp/aws 6.20.0 or newer; no 5.x release accepts it. Use python3.13 on provider 5.x."
     }
 
     precondition {

@@ -35,6 +35,9 @@ locals {
       for registry_id in local.ecr_registry_ids : "${registry_id}.dkr.ecr.${region}.${local.dns_suffix}"
     ]
   ])
+  # The docker config holds a ~4.3 KB `auth` per host and SecretString is capped at 65,536
+  # characters: the team's documented bound (README, "The function's contract").
+  max_registry_hosts = 12
   # The token carries the role's ECR pull permissions: by default every repository of the
   # covered registries, never every repository of every account.
   ecr_repository_arns = length(var.ecr_repository_arns) > 0 ? var.ecr_repository_arns : flatten([
@@ -47,13 +50,18 @@ locals {
   secret_arn    = var.create_secret ? try(aws_secretsmanager_secret.this[0].arn, null) : var.secret_arn
   secret_name   = var.create_secret ? try(aws_secretsmanager_secret.this[0].name, null) : try(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:(.+)-[A-Za-z0-9]{6}$", var.secret_arn)[0], null)
   secret_region = var.create_secret ? local.region : try(split(":", var.secret_arn)[3], null)
-  # Replicas (of a secret created here) keep the primary's ARN except for the region.
+  # Replicas (of a secret created here) keep the primary's ARN except for the region. Keyed by
+  # distinct regions: a repeated region is refused by the variable's validation, not by a
+  # "Duplicate object key" error here.
   secret_replicas = var.create_secret ? var.secret_replicas : []
   secret_replica_arns = {
-    for replica in local.secret_replicas :
-    replica.region => try(replace(local.secret_arn, ":secretsmanager:${local.region}:", ":secretsmanager:${replica.region}:"), null)
+    for region in distinct(local.secret_replicas[*].region) :
+    region => try(replace(local.secret_arn, ":secretsmanager:${local.region}:", ":secretsmanager:${region}:"), null)
   }
-  kms_enabled = var.secret_kms_key_arn != null
+  # Customer-managed keys of the replicas: Secrets Manager re-encrypts every new version with
+  # them, with the credentials of whoever wrote it (the function).
+  secret_replica_kms_key_arns = compact(local.secret_replicas[*].kms_key_arn)
+  kms_enabled                 = var.secret_kms_key_arn != null
 
   # Refresh period in minutes, for the staleness alarm's precondition. Rotation can start
   # anywhere in its (up to) one-hour window, so its worst gap is N+1 hours.
@@ -103,6 +111,11 @@ resource "aws_secretsmanager_secret" "this" {
     precondition {
       condition     = var.secret_name == null || var.secret_name_prefix == null
       error_message = "Set secret_name or secret_name_prefix, not both."
+    }
+
+    precondition {
+      condition     = !contains(var.secret_replicas[*].region, local.region)
+      error_message = "secret_replicas must not list ${local.region}: that is the primary secret's own region (the provider's). List only the other regions to replicate to."
     }
   }
 }

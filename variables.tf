@@ -74,6 +74,11 @@ variable "secret_description" {
   description = "Description of the secret to create."
   type        = string
   default     = "Docker config JSON with Amazon ECR pull credentials, refreshed by the ecr-token-rotator Lambda function."
+
+  validation {
+    condition     = length(var.secret_description) <= 2048
+    error_message = "secret_description may hold at most 2048 characters (Secrets Manager's limit)."
+  }
 }
 
 variable "secret_kms_key_arn" {
@@ -109,8 +114,14 @@ variable "secret_replicas" {
   nullable = false
 
   validation {
-    condition     = alltrue([for replica in var.secret_replicas : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", replica.region))])
+    # Region names of every partition, e.g. eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1.
+    condition     = alltrue([for replica in var.secret_replicas : can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", replica.region))])
     error_message = "Each secret_replicas region must be a region name such as eu-west-1."
+  }
+
+  validation {
+    condition     = length(distinct(var.secret_replicas[*].region)) == length(var.secret_replicas)
+    error_message = "secret_replicas lists a region more than once: a secret has at most one replica per region."
   }
 
   validation {
@@ -142,8 +153,14 @@ variable "ecr_regions" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for region in var.ecr_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", region))])
+    # Region names of every partition, e.g. eu-central-1, us-gov-west-1, cn-north-1, eusc-de-east-1.
+    condition     = alltrue([for region in var.ecr_regions : can(regex("^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$", region))])
     error_message = "Each ecr_regions entry must be a region name such as eu-central-1."
+  }
+
+  validation {
+    condition     = length(distinct(var.ecr_regions)) == length(var.ecr_regions)
+    error_message = "ecr_regions lists a region more than once."
   }
 }
 
@@ -156,6 +173,11 @@ variable "ecr_registry_ids" {
   validation {
     condition     = alltrue([for id in var.ecr_registry_ids : can(regex("^[0-9]{12}$", id))])
     error_message = "Each ecr_registry_ids entry must be a 12-digit AWS account ID."
+  }
+
+  validation {
+    condition     = length(distinct(var.ecr_registry_ids)) == length(var.ecr_registry_ids)
+    error_message = "ecr_registry_ids lists an account more than once."
   }
 }
 
@@ -178,7 +200,7 @@ variable "probe_images" {
   nullable    = false
 
   validation {
-    condition     = alltrue([for image in var.probe_images : can(regex("^[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$", image))])
+    condition     = alltrue([for image in var.probe_images : can(regex("^[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.(com|com\\.cn|eu)/[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$", image))])
     error_message = "Each probe_images entry must be an ECR image reference <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>)."
   }
 }
@@ -194,7 +216,7 @@ variable "lambda_zip_path" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda Python runtime. The package needs Python 3.11 or newer."
+  description = "Lambda Python runtime. The package needs Python 3.11 or newer. python3.14 needs hashicorp/aws 6.20.0 or newer (no 5.x release accepts it)."
   type        = string
   default     = "python3.13"
 
@@ -227,7 +249,7 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeout" {
-  description = "Timeout of one invocation in seconds (1 to 900)."
+  description = "Timeout of one invocation in seconds (1 to 900). It also bounds how long the apply-time invocation waits for the new role's permissions to take effect."
   type        = number
   default     = 60
 
@@ -238,13 +260,13 @@ variable "lambda_timeout" {
 }
 
 variable "lambda_reserved_concurrent_executions" {
-  description = "Reserved concurrency. 1 (default) makes refreshes run one at a time, so two never race. -1 reserves none: needed in accounts whose concurrency quota is too small to reserve any (Lambda keeps 100 unreserved). 0 would stop the function and is rejected."
+  description = "Reserved concurrency. Null (default) reserves none: concurrent runs are harmless, because the function publishes with a compare-and-swap, and a reservation fails in accounts whose concurrency quota is too small (Lambda keeps 100 unreserved). A whole number of at least 1 reserves that many; -1 also means none; 0 would stop the function and is rejected."
   type        = number
-  default     = 1
+  default     = null
 
   validation {
-    condition     = var.lambda_reserved_concurrent_executions == -1 || (var.lambda_reserved_concurrent_executions >= 1 && floor(var.lambda_reserved_concurrent_executions) == var.lambda_reserved_concurrent_executions)
-    error_message = "lambda_reserved_concurrent_executions must be -1 (unreserved) or a whole number of at least 1 (0 would throttle every invocation)."
+    condition     = var.lambda_reserved_concurrent_executions == null || try(var.lambda_reserved_concurrent_executions == -1 || (var.lambda_reserved_concurrent_executions >= 1 && floor(var.lambda_reserved_concurrent_executions) == var.lambda_reserved_concurrent_executions), false)
+    error_message = "lambda_reserved_concurrent_executions must be null or -1 (no reservation) or a whole number of at least 1 (0 would throttle every invocation)."
   }
 }
 
@@ -382,7 +404,7 @@ variable "rotation_schedule_expression" {
 }
 
 variable "invoke_on_apply" {
-  description = "Schedule mode: invoke the function during apply (aws_lambda_invocation, again whenever its code or configuration changes) so the secret holds a valid token when apply finishes. Rotation mode always rotates when rotation is enabled."
+  description = "Invoke the function during apply (aws_lambda_invocation, with the payload {\"invoked_by\": \"terraform-apply\"}, again whenever its code or configuration changes) so the secret holds a valid token when apply finishes; the function waits out IAM propagation of its new role for that payload. In rotation mode rotation is enabled after it, for the next window. With false, rotation mode rotates at once when rotation is enabled, and schedule mode waits for the first scheduled run (the staleness alarm is in ALARM until then)."
   type        = bool
   default     = true
 }
@@ -520,8 +542,14 @@ variable "eso_pod_identity" {
   default     = false
 }
 
+variable "create_eso_pod_identity_association" {
+  description = "EKS Pod Identity (with eso_pod_identity): whether to create the aws_eks_pod_identity_association in eso_pod_identity_cluster_name. False: create the associations elsewhere (e.g. one per cluster). A bool, so that a cluster name known only after apply still plans."
+  type        = bool
+  default     = true
+}
+
 variable "eso_pod_identity_cluster_name" {
-  description = "EKS Pod Identity: cluster to create the aws_eks_pod_identity_association in (and to restrict the trust to). Null: no association (create it elsewhere)."
+  description = "EKS Pod Identity (with eso_pod_identity): cluster to create the association in, and to restrict the trust to. Null: the role trusts ESO's service account in every cluster of this account that has an association for it."
   type        = string
   default     = null
 

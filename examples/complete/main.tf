@@ -55,6 +55,7 @@ module "ecr_token_rotator" {
   create_eso_role               = true
   eso_namespace                 = var.eso_namespace
   eso_service_account           = var.eso_service_account
+  eso_pod_identity              = true
   eso_pod_identity_cluster_name = var.cluster_name
 
   tags = var.tags

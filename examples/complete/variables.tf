@@ -17,9 +17,8 @@ variable "secret_name" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster whose External Secrets Operator reads the secret (EKS Pod Identity association)."
+  description = "Existing EKS cluster (with the EKS Pod Identity Agent add-on) whose External Secrets Operator reads the secret: the module creates the Pod Identity association there."
   type        = string
-  default     = "platform"
 }
 
 variable "eso_namespace" {
@@ -35,15 +34,13 @@ variable "eso_service_account" {
 }
 
 variable "probe_repository" {
-  description = "Repository of an image that exists in this account's registry: the function pulls its manifest with every new credential before publishing it, and the example Deployment runs it."
+  description = "Repository of an image that exists in this account's registry (in var.region), e.g. platform/base: the function pulls its manifest with every new credential before publishing it (the apply-time refresh fails if it does not exist), and the example Deployment runs it."
   type        = string
-  default     = "platform/base"
 }
 
 variable "probe_tag" {
-  description = "Tag of that image."
+  description = "Tag of that image, e.g. stable."
   type        = string
-  default     = "stable"
 }
 
 variable "app_namespace" {

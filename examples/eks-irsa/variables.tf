@@ -11,9 +11,8 @@ variable "name" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster whose IAM OIDC provider the ESO role trusts (IRSA). The provider must exist (eksctl utils associate-iam-oidc-provider, or your cluster module)."
+  description = "Existing EKS cluster whose IAM OIDC provider the ESO role trusts (IRSA). The provider must exist (eksctl utils associate-iam-oidc-provider, or your cluster module)."
   type        = string
-  default     = "platform"
 }
 
 variable "eso_namespace" {

@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.33"
+      version = ">= 5.76"
     }
     # Writes the rendered ESO manifests to manifests/generated/ (var.write_manifests).
     local = {

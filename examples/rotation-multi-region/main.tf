@@ -40,10 +40,11 @@ module "ecr_token_rotator" {
 
   # EKS Pod Identity without a cluster name: the role trusts the ESO service account of every
   # cluster in this account that has an association (created below, one per cluster).
-  create_eso_role     = true
-  eso_pod_identity    = true
-  eso_namespace       = var.eso_namespace
-  eso_service_account = var.eso_service_account
+  create_eso_role                     = true
+  eso_pod_identity                    = true
+  create_eso_pod_identity_association = false
+  eso_namespace                       = var.eso_namespace
+  eso_service_account                 = var.eso_service_account
 
   tags = var.tags
 }

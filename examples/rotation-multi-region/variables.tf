@@ -17,21 +17,23 @@ variable "name" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster in the primary region (its ESO controller gets the ESO role through EKS Pod Identity)."
+  description = "Existing EKS cluster in the primary region (with the EKS Pod Identity Agent add-on): its ESO controller gets the ESO role through EKS Pod Identity."
   type        = string
-  default     = "platform-primary"
 }
 
 variable "secondary_cluster_name" {
-  description = "EKS cluster in the secondary region."
+  description = "Existing EKS cluster in the secondary region (with the EKS Pod Identity Agent add-on)."
   type        = string
-  default     = "platform-secondary"
 }
 
 variable "shared_registry_account_id" {
   description = "A second account whose registries the docker config also covers (e.g. a shared base-image account). Its repository policies must allow the function's role (see the shared_registry_repository_policy_json output)."
   type        = string
-  default     = "210987654321"
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.shared_registry_account_id))
+    error_message = "shared_registry_account_id must be a 12-digit AWS account ID."
+  }
 }
 
 variable "eso_namespace" {

@@ -1,0 +1,5 @@
+# Fake but well-formed values for the example's required inputs (things that must exist before
+# `terraform apply` in a real account): CI applies the example offline with them.
+cluster_name               = "platform-primary"
+secondary_cluster_name     = "platform-secondary"
+shared_registry_account_id = "210987654321"

@@ -1,0 +1,480 @@
+"""The real `terraform`, offline: the module's `terraform test` suites, every example applied, and
+the IAM policies Terraform renders, on both hashicorp/aws majors (5.100.0 and 6.47.0).
+
+No registry and no AWS: ../shared/tools/offline_aws_provider serves the real provider schemas
+(see its README). Where `terraform` (>= 1.11, the stand-in's minimum) or ../shared is absent,
+`Unavailable` says why; the command line prints it and exits 0, pytest skips with it. Real users
+have neither and run the same suites with the real provider (README, "Development").
+
+    python -m tests.terraform.harness module-tests [--major 5] [--major 6]
+    python -m tests.terraform.harness examples [--major 5] [--major 6] [--update-rendered]
+
+`module-tests` runs `terraform test -test-directory=tests/terraform` (plus tests/terraform/
+provider-<major>) in a copy of the module pinned to one major. The copy is needed because the
+pin is an `*_override.tf` file beside the module's own. For these suites, one provider process
+serves every run (Terraform's TF_REATTACH_PROVIDERS): starting the stand-in costs ~0.6 s, twice
+per run block otherwise. Examples (several provider configurations) start theirs as usual.
+
+`examples` runs, for each example and major: init, validate, plan, apply, and a second plan
+that must show no changes (`-detailed-exitcode` 0). Examples with required variables get the
+fake but well-formed inputs of tests/examples/inputs/<example>.tfvars. The manifests the apply
+writes (manifests/generated/) must equal the committed manifests/rendered/ (after their header);
+`--update-rendered` rewrites those from the 6.x apply instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("SHARED", REPO.parent / "shared")).resolve()
+OFFLINE_PROVIDER = SHARED / "tools" / "offline_aws_provider"
+OFFLINE_DIR = Path(os.environ.get("OFFLINE_AWS_PROVIDER_DIR", "/tmp/offline-aws-provider"))
+PROVIDER_VERSIONS = {5: "5.100.0", 6: "6.47.0"}
+MAJORS = tuple(PROVIDER_VERSIONS)
+MINIMUM_TERRAFORM = (1, 11)
+TEST_DIRECTORY = "tests/terraform"
+EXAMPLES = REPO / "examples"
+EXAMPLE_INPUTS = REPO / "tests" / "examples" / "inputs"
+RENDERED = Path("manifests") / "rendered"
+GENERATED = Path("manifests") / "generated"
+OVERRIDE_FILE = "zz_offline_provider_override.tf"
+# go-plugin's handshake cookie for Terraform providers (a constant of Terraform itself).
+PLUGIN_COOKIE = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+)
+RENDERED_HEADER = (
+    "# Rendered by `make manifests` (terraform apply of this example with the offline provider,\n"
+    "# account 123456789012, inputs: tests/examples/inputs/). `terraform apply` writes your\n"
+    "# copy to manifests/generated/.\n"
+)
+
+
+class Unavailable(Exception):
+    """Terraform or the offline provider is not here: the reason, for a skip message."""
+
+
+class TerraformFailed(Exception):
+    def __init__(self, command: Sequence[str], cwd: Path, result: subprocess.CompletedProcess) -> None:
+        super().__init__(
+            f"terraform {' '.join(command)} (in {cwd}) exited {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+        self.result = result
+
+
+# ---- terraform and the offline provider ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Terraform:
+    binary: str
+    env: Mapping[str, str]
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path,
+        extra_env: Mapping[str, str] | None = None,
+        ok_codes: tuple[int, ...] = (0,),
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [self.binary, *args],
+            cwd=cwd,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode not in ok_codes:
+            raise TerraformFailed(args, cwd, result)
+        return result
+
+
+def _version(binary: str) -> tuple[int, ...]:
+    raw = subprocess.run(
+        [binary, "version", "-json"], capture_output=True, text=True, check=False
+    ).stdout
+    try:
+        text = json.loads(raw)["terraform_version"]
+    except (ValueError, KeyError):
+        return ()
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+@cache
+def offline_terraform() -> Terraform:
+    """The terraform on PATH, configured for the offline provider (set up once per process)."""
+    binary = shutil.which("terraform")
+    if binary is None:
+        raise Unavailable("no `terraform` on PATH")
+    version = _version(binary)
+    if version < MINIMUM_TERRAFORM:
+        raise Unavailable(
+            f"terraform {'.'.join(map(str, version)) or '?'} is older than "
+            f"{'.'.join(map(str, MINIMUM_TERRAFORM))}, which the offline provider needs"
+        )
+    setup = OFFLINE_PROVIDER / "setup.sh"
+    if not setup.is_file():
+        raise Unavailable(f"{setup} is absent (the offline provider lives beside the project)")
+    result = subprocess.run(
+        ["bash", str(setup), str(OFFLINE_DIR)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise Unavailable(f"{setup} failed:\n{result.stdout}{result.stderr}")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TF_", "AWS_")) or key == "TF_LOG"
+    }
+    env.update(
+        TF_CLI_CONFIG_FILE=str(OFFLINE_DIR / "terraformrc"),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+        AWS_REGION="eu-central-1",  # the stand-in's region where a provider block sets none
+    )
+    return Terraform(binary, env)
+
+
+@contextmanager
+def reattached_provider(major: int) -> Iterator[dict[str, str]]:
+    """One stand-in process for hashicorp/aws, to be shared by every run of `terraform test`.
+
+    Only for configurations with a single aws provider configuration: the stand-in keeps one
+    region per process."""
+    version = PROVIDER_VERSIONS[major]
+    launchers = sorted(
+        OFFLINE_DIR.glob(f"mirror/*/hashicorp/aws/{version}/*/terraform-provider-aws_v{version}_x5")
+    )
+    if not launchers:
+        raise Unavailable(f"no offline hashicorp/aws {version} under {OFFLINE_DIR}/mirror")
+    env = {
+        **offline_terraform().env,
+        PLUGIN_COOKIE[0]: PLUGIN_COOKIE[1],
+        "PLUGIN_PROTOCOL_VERSIONS": "5",
+    }
+    env.pop("PLUGIN_CLIENT_CERT", None)  # plain gRPC on loopback, as reattached plugins speak
+    process = subprocess.Popen(
+        [str(launchers[0])], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        handshake = process.stdout.readline().strip().split("|")
+        if len(handshake) < 5 or handshake[2] != "tcp":
+            raise Unavailable(f"the offline provider's handshake was {'|'.join(handshake)!r}")
+        reattach = {
+            "registry.terraform.io/hashicorp/aws": {
+                "Protocol": "grpc",
+                "ProtocolVersion": 5,
+                "Pid": process.pid,
+                "Test": True,
+                "Addr": {"Network": "tcp", "String": handshake[3]},
+            }
+        }
+        yield {"TF_REATTACH_PROVIDERS": json.dumps(reattach)}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# ---- copies of the module --------------------------------------------------------------------
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    ignored = {".terraform", ".terraform.lock.hcl", "terraform.tfstate", "generated"}
+    return {
+        name
+        for name in names
+        if name in ignored or name.endswith((".tfstate", ".tfstate.backup", ".tfplan", ".py"))
+        or name == "__pycache__"
+    }
+
+
+def copy_module(destination: Path, major: int) -> Path:
+    """The module's Terraform (with its zip, test suites and examples) in `destination`, every
+    root of it pinned to hashicorp/aws `major`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in REPO.glob("*.tf"):
+        shutil.copy2(path, destination / path.name)
+    (destination / "dist").mkdir(exist_ok=True)
+    shutil.copy2(REPO / "dist" / "ecr-token-rotator.zip", destination / "dist")
+    shutil.copytree(
+        REPO / TEST_DIRECTORY, destination / TEST_DIRECTORY, ignore=_ignore, dirs_exist_ok=True
+    )
+    shutil.copytree(EXAMPLES, destination / "examples", ignore=_ignore, dirs_exist_ok=True)
+    for root in [destination, *(destination / "examples").iterdir()]:
+        if (root / "main.tf").is_file():
+            pin_provider(root, major)
+    return destination
+
+
+def pin_provider(root: Path, major: int) -> None:
+    (root / OVERRIDE_FILE).write_text(
+        "# Written by tests/terraform/harness.py: this copy runs on one provider release.\n"
+        "terraform {\n  required_providers {\n"
+        f'    aws = {{ source = "hashicorp/aws", version = "{PROVIDER_VERSIONS[major]}" }}\n'
+        "  }\n}\n"
+    )
+
+
+# ---- the module's terraform test suites ------------------------------------------------------
+
+
+def test_directories(major: int) -> list[str]:
+    return [TEST_DIRECTORY, f"{TEST_DIRECTORY}/provider-{major}"]
+
+
+def run_module_tests(major: int, workdir: Path) -> str:
+    """`terraform test` of every suite on one major; the output, or TerraformFailed."""
+    terraform = offline_terraform()
+    module = copy_module(workdir / f"module-{major}", major)
+    output = []
+    with reattached_provider(major) as reattach:
+        for directory in test_directories(major):
+            terraform.run(
+                "init", "-no-color", "-backend=false", f"-test-directory={directory}", cwd=module
+            )
+            result = terraform.run(
+                "test", "-no-color", f"-test-directory={directory}", cwd=module, extra_env=reattach
+            )
+            output.append(f"# hashicorp/aws {PROVIDER_VERSIONS[major]}: {directory}\n{result.stdout}")
+    return "\n".join(output)
+
+
+# ---- examples ----------------------------------------------------------------------------------
+
+
+def example_names() -> list[str]:
+    return sorted(path.parent.name for path in EXAMPLES.glob("*/main.tf"))
+
+
+@dataclass
+class AppliedExample:
+    """One example after apply: its outputs, its state and the manifests it wrote."""
+
+    name: str
+    major: int
+    outputs: dict[str, Any]
+    state: dict[str, Any]
+    generated: dict[str, str]  # relative path under manifests/generated -> text
+    log: list[str] = field(default_factory=list)
+
+    def resources(self, address_suffix: str) -> list[dict[str, Any]]:
+        """State values of every resource whose address ends with `address_suffix`."""
+        found = []
+
+        def walk(module: Mapping[str, Any]) -> None:
+            for resource in module.get("resources", []):
+                address = re.sub(r"\[[^\]]*\]", "", resource["address"])
+                if address.endswith(address_suffix):
+                    found.append(resource["values"])
+            for child in module.get("child_modules", []):
+                walk(child)
+
+        walk(self.state.get("values", {}).get("root_module", {}))
+        return found
+
+
+def example_inputs(name: str) -> list[str]:
+    inputs = EXAMPLE_INPUTS / f"{name}.tfvars"
+    return [f"-var-file={inputs}"] if inputs.is_file() else []
+
+
+def apply_example(name: str, major: int, workdir: Path) -> AppliedExample:
+    """init, validate, plan, apply, plan again (no changes) of examples/<name> on one major."""
+    terraform = offline_terraform()
+    tree = workdir / f"{name}-{major}"
+    if not tree.exists():
+        copy_module(tree, major)
+    root = tree / "examples" / name
+    log = []
+    variables = example_inputs(name)
+    for command in (
+        ["init", "-no-color", "-backend=false"],
+        ["validate", "-no-color"],
+        ["plan", "-no-color", "-out=tfplan", *variables],
+        ["apply", "-no-color", "tfplan"],
+    ):
+        terraform.run(*command, cwd=root)
+        log.append(f"terraform {' '.join(command)}: ok")
+    second = terraform.run(
+        "plan", "-no-color", "-detailed-exitcode", *variables, cwd=root, ok_codes=(0, 2)
+    )
+    if second.returncode != 0:
+        raise AssertionError(
+            f"examples/{name} on hashicorp/aws {PROVIDER_VERSIONS[major]}: the plan after apply "
+            f"is not empty:\n{second.stdout}"
+        )
+    log.append("terraform plan -detailed-exitcode: no changes")
+    outputs = {
+        key: value["value"]
+        for key, value in json.loads(
+            terraform.run("output", "-json", cwd=root).stdout
+        ).items()
+    }
+    state = json.loads(terraform.run("show", "-json", cwd=root).stdout)
+    generated_dir = root / GENERATED
+    generated = {
+        path.relative_to(generated_dir).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(generated_dir.rglob("*"))
+        if path.is_file()
+    }
+    return AppliedExample(name, major, outputs, state, generated, log)
+
+
+def rendered_copies(name: str) -> dict[str, str]:
+    """The committed manifests/rendered/ of an example, without their header."""
+    root = EXAMPLES / name / RENDERED
+    copies = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            copies[path.relative_to(root).as_posix()] = text.removeprefix(RENDERED_HEADER)
+    return copies
+
+
+def stale_rendered(applied: AppliedExample) -> list[str]:
+    """Where the committed rendered copies differ from what the apply wrote."""
+    committed = rendered_copies(applied.name)
+    where = f"examples/{applied.name}/{RENDERED}"
+    problems = [f"{where}/{path}: missing" for path in applied.generated if path not in committed]
+    problems += [
+        f"{where}/{path}: not written by terraform apply"
+        for path in committed
+        if path not in applied.generated
+    ]
+    problems += [
+        f"{where}/{path}: differs from what terraform apply writes"
+        for path, text in applied.generated.items()
+        if path in committed and committed[path] != text
+    ]
+    return problems
+
+
+def write_rendered(applied: AppliedExample) -> None:
+    root = EXAMPLES / applied.name / RENDERED
+    if root.exists():
+        shutil.rmtree(root)
+    for path, text in applied.generated.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(RENDERED_HEADER + text, encoding="utf-8")
+
+
+# ---- policies as Terraform renders them --------------------------------------------------------
+
+
+def render_policy_documents(
+    calls: Mapping[str, Mapping[str, Any]], workdir: Path, major: int = 6
+) -> dict[str, dict[str, Any]]:
+    """{call: {document name: policy}} of every aws_iam_policy_document the module renders,
+    for each call's inputs: one root module with one module block per call, applied offline
+    (a created secret's ARN exists only after apply), read back from the state."""
+    terraform = offline_terraform()
+    root = workdir / f"policies-{major}"
+    root.mkdir(parents=True, exist_ok=True)
+    source = os.path.relpath(REPO, root)
+    configuration = {
+        "terraform": {
+            "required_providers": {
+                "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
+            }
+        },
+        "provider": {"aws": {"region": "eu-central-1"}},
+        "module": {call: {"source": source, **inputs} for call, inputs in calls.items()},
+    }
+    (root / "main.tf.json").write_text(json.dumps(configuration, indent=2))
+    terraform.run("init", "-no-color", "-backend=false", cwd=root)
+    with reattached_provider(major) as reattach:
+        terraform.run(
+            "apply", "-no-color", "-auto-approve", "-parallelism=30", cwd=root, extra_env=reattach
+        )
+        state = json.loads(terraform.run("show", "-json", cwd=root, extra_env=reattach).stdout)
+    documents: dict[str, dict[str, Any]] = {call: {} for call in calls}
+    for module in state["values"]["root_module"].get("child_modules", []):
+        call = module["address"].removeprefix("module.")
+        for resource in module.get("resources", []):
+            if resource["mode"] == "data" and resource["type"] == "aws_iam_policy_document":
+                documents[call][resource["name"]] = json.loads(resource["values"]["json"])
+    return documents
+
+
+# ---- command line --------------------------------------------------------------------------------
+
+
+def _module_tests(majors: Sequence[int], workdir: Path) -> int:
+    with ThreadPoolExecutor(max_workers=len(majors)) as pool:
+        futures = {major: pool.submit(run_module_tests, major, workdir) for major in majors}
+    failed = False
+    for major, future in futures.items():
+        try:
+            print(future.result())
+        except TerraformFailed as e:
+            failed = True
+            print(f"hashicorp/aws {PROVIDER_VERSIONS[major]}: {e}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _examples(majors: Sequence[int], names: Sequence[str], workdir: Path, update: bool) -> int:
+    problems: list[str] = []
+    for major in majors:
+        for name in names:
+            label = f"examples/{name} on hashicorp/aws {PROVIDER_VERSIONS[major]}"
+            try:
+                applied = apply_example(name, major, workdir)
+            except (TerraformFailed, AssertionError) as e:
+                problems.append(f"{label}: {e}")
+                continue
+            print(f"{label}: " + "; ".join(applied.log))
+            if update and major == max(majors):
+                write_rendered(applied)
+                print(f"examples/{name}/{RENDERED}: {len(applied.generated)} file(s) written")
+            elif not update:
+                problems += stale_rendered(applied)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems and not update:
+        print("rendered manifests stale? run `make manifests`", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["module-tests", "examples", "setup"])
+    parser.add_argument("--major", type=int, action="append", choices=MAJORS)
+    parser.add_argument("--example", action="append", help="default: every example")
+    parser.add_argument("--update-rendered", action="store_true")
+    args = parser.parse_args(argv)
+    majors = sorted(set(args.major or MAJORS))
+    try:
+        terraform = offline_terraform()
+    except Unavailable as e:
+        print(f"skipped: {e}")
+        return 0
+    print(f"terraform: {terraform.binary}; offline hashicorp/aws {', '.join(PROVIDER_VERSIONS[m] for m in majors)}")
+    if args.what == "setup":
+        return 0
+    with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-tf-") as tmp:
+        if args.what == "module-tests":
+            return _module_tests(majors, Path(tmp))
+        return _examples(majors, args.example or example_names(), Path(tmp), args.update_rendered)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,416 @@
+# Every precondition (and the check block), run by Terraform: each one fails at plan on the
+# combination it exists for, with the inputs it names, and holds on its neighbour.
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "123456789012" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eu-central-1", region = "eu-central-1" }
+  }
+}
+
+variables {
+  key_arn          = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  local_secret_arn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:team/ecr-pull-AbCdEf"
+  other_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:team/ecr-pull-AbCdEf"
+  oidc_arn         = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+}
+
+################################################################################
+# The secret
+################################################################################
+
+run "secret_name_and_prefix_conflict" {
+  command = plan
+
+  variables {
+    secret_name        = "a"
+    secret_name_prefix = "b-"
+  }
+
+  expect_failures = [aws_secretsmanager_secret.this]
+}
+
+run "a_secret_name_prefix_alone_is_fine" {
+  command = plan
+
+  variables {
+    secret_name_prefix = "b-"
+  }
+}
+
+run "a_replica_in_the_primarys_region_is_refused" {
+  command = plan
+
+  variables {
+    secret_replicas = [{ region = "eu-west-1" }, { region = "eu-central-1" }]
+  }
+
+  expect_failures = [aws_secretsmanager_secret.this]
+}
+
+run "replicas_only_for_a_created_secret" {
+  command = plan
+
+  variables {
+    create_secret   = false
+    secret_arn      = var.local_secret_arn
+    secret_replicas = [{ region = "eu-west-1" }]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "an_existing_secret_needs_its_arn" {
+  command = plan
+
+  variables {
+    create_secret = false
+  }
+
+  expect_failures = [data.aws_iam_policy_document.function, data.aws_iam_policy_document.eso_read]
+}
+
+################################################################################
+# The function
+################################################################################
+
+run "on_failure_destination_only_in_schedule_mode" {
+  command = plan
+
+  variables {
+    trigger_mode               = "rotation"
+    on_failure_destination_arn = "arn:aws:sqs:eu-central-1:123456789012:failures"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "at_most_12_registry_hosts" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["eu-central-1", "eu-west-1", "us-east-1"]
+    ecr_registry_ids = ["123456789012", "210987654321", "111111111111", "222222222222", "333333333333"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "twelve_registry_hosts_fit" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["eu-central-1", "eu-west-1", "us-east-1"]
+    ecr_registry_ids = ["123456789012", "210987654321", "111111111111", "222222222222"]
+  }
+
+  assert {
+    condition     = length(output.registry_hosts) == 12
+    error_message = "3 regions x 4 accounts are 12 hosts"
+  }
+}
+
+run "thirteen_registry_accounts_in_the_default_region_do_not" {
+  command = plan
+
+  variables {
+    ecr_registry_ids = [for i in range(13) : format("1000000000%02d", i)]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "probe_images_must_be_in_a_covered_registry_account" {
+  command = plan
+
+  variables {
+    probe_images = [
+      "123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest",
+      "210987654321.dkr.ecr.eu-central-1.amazonaws.com/app:latest",
+    ]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "probe_images_must_be_in_a_covered_region" {
+  command = plan
+
+  variables {
+    probe_images = ["123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "probe_images_in_covered_registries_are_fine" {
+  command = plan
+
+  variables {
+    ecr_registry_ids = ["210987654321"]
+    ecr_regions      = ["eu-central-1", "us-east-1"]
+    probe_images     = ["210987654321.dkr.ecr-fips.us-east-1.amazonaws.com/app:latest"]
+  }
+}
+
+run "the_own_account_is_no_longer_covered_once_others_are_listed" {
+  command = plan
+
+  variables {
+    ecr_registry_ids = ["210987654321"]
+    probe_images     = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+################################################################################
+# An existing secret in another region
+################################################################################
+
+run "schedule_mode_refreshes_a_secret_in_any_region" {
+  command = plan
+
+  variables {
+    create_secret = false
+    secret_arn    = var.other_secret_arn
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables.SECRET_ID == var.other_secret_arn
+    error_message = "the function gets the secret's full ARN, whose region it calls"
+  }
+}
+
+run "rotation_mode_needs_the_secret_in_the_providers_region" {
+  command = plan
+
+  variables {
+    create_secret = false
+    secret_arn    = var.other_secret_arn
+    trigger_mode  = "rotation"
+  }
+
+  expect_failures = [aws_secretsmanager_secret_rotation.this]
+}
+
+run "rotation_of_an_existing_secret_in_the_providers_region" {
+  command = plan
+
+  variables {
+    create_secret = false
+    secret_arn    = var.local_secret_arn
+    trigger_mode  = "rotation"
+  }
+}
+
+run "a_secret_policy_needs_the_secret_in_the_providers_region" {
+  command = plan
+
+  variables {
+    create_secret                = false
+    secret_arn                   = var.other_secret_arn
+    secret_kms_key_arn           = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    secret_reader_principal_arns = ["arn:aws:iam::210987654321:role/eso"]
+  }
+
+  expect_failures = [aws_secretsmanager_secret_policy.this]
+}
+
+run "cross_account_readers_need_a_customer_managed_key" {
+  command = plan
+
+  variables {
+    secret_reader_principal_arns = ["arn:aws:iam::210987654321:role/eso"]
+  }
+
+  expect_failures = [aws_secretsmanager_secret_policy.this]
+}
+
+run "cross_account_readers_with_a_key" {
+  command = plan
+
+  variables {
+    secret_reader_principal_arns = ["arn:aws:iam::210987654321:role/eso"]
+    secret_kms_key_arn           = var.key_arn
+  }
+}
+
+################################################################################
+# The ESO role
+################################################################################
+
+run "the_eso_role_needs_a_trust" {
+  command = plan
+
+  variables {
+    create_eso_role = true
+  }
+
+  expect_failures = [aws_iam_role.eso]
+}
+
+run "the_eso_role_name_fits_iam_with_the_suffix" {
+  command = plan
+
+  variables {
+    name                  = join("", [for i in range(61) : "n"]) # + "-eso" = 65
+    create_eso_role       = true
+    eso_oidc_provider_arn = var.oidc_arn
+  }
+
+  expect_failures = [aws_iam_role.eso]
+}
+
+run "a_61_character_name_fits_with_its_own_eso_role_name" {
+  command = plan
+
+  variables {
+    name                  = join("", [for i in range(61) : "n"])
+    create_eso_role       = true
+    eso_role_name         = "eso-reader"
+    eso_oidc_provider_arn = var.oidc_arn
+  }
+}
+
+run "a_60_character_name_fits_with_the_suffix" {
+  command = plan
+
+  variables {
+    name                  = join("", [for i in range(60) : "n"])
+    create_eso_role       = true
+    eso_oidc_provider_arn = var.oidc_arn
+  }
+
+  assert {
+    condition     = aws_iam_role.eso[0].name == "${join("", [for i in range(60) : "n"])}-eso"
+    error_message = "the ESO role is named <name>-eso"
+  }
+}
+
+run "a_cluster_name_needs_eso_pod_identity" {
+  command = plan
+
+  variables {
+    create_eso_role               = true
+    eso_oidc_provider_arn         = var.oidc_arn
+    eso_pod_identity_cluster_name = "platform"
+  }
+
+  expect_failures = [aws_iam_role.eso]
+}
+
+run "the_association_needs_a_cluster" {
+  command = plan
+
+  variables {
+    create_eso_role  = true
+    eso_pod_identity = true
+  }
+
+  expect_failures = [aws_eks_pod_identity_association.eso]
+}
+
+run "pod_identity_without_association" {
+  command = plan
+
+  variables {
+    create_eso_role                     = true
+    eso_pod_identity                    = true
+    create_eso_pod_identity_association = false
+  }
+
+  assert {
+    condition     = length(aws_eks_pod_identity_association.eso) == 0
+    error_message = "no association when it is created elsewhere"
+  }
+}
+
+################################################################################
+# The staleness alarm
+################################################################################
+
+run "the_staleness_window_must_exceed_the_schedule" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(8 hours)" # the default window is 8 hours
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.staleness]
+}
+
+run "the_staleness_window_must_exceed_an_hourly_schedule" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(1 hour)"
+    alarms              = { staleness_window_hours = 1 }
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.staleness]
+}
+
+run "a_window_longer_than_the_schedule_in_minutes" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(90 minutes)"
+    alarms              = { staleness_window_hours = 2 }
+  }
+}
+
+run "a_window_of_one_hour_over_thirty_minutes" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(30 minutes)"
+    alarms              = { staleness_window_hours = 1 }
+  }
+}
+
+run "rotation_adds_an_hour_of_rotation_window" {
+  command = plan
+
+  variables {
+    trigger_mode                 = "rotation"
+    rotation_schedule_expression = "rate(7 hours)" # 7 + 1 = the default window of 8
+  }
+
+  expect_failures = [aws_cloudwatch_metric_alarm.staleness]
+}
+
+run "rotation_every_6_hours_fits_the_default_window" {
+  command = plan
+
+  variables {
+    trigger_mode = "rotation"
+  }
+}
+
+run "without_invoke_on_apply_the_staleness_alarm_starts_in_alarm" {
+  command = plan
+
+  variables {
+    invoke_on_apply = false
+  }
+
+  expect_failures = [check.staleness_alarm_starts_in_alarm]
+}
+
+run "without_alarms_nothing_starts_in_alarm" {
+  command = plan
+
+  variables {
+    invoke_on_apply = false
+    alarms          = { enabled = false }
+  }
+}

@@ -1,0 +1,649 @@
+# Every variable validation, run by Terraform itself: values each one accepts, and values it
+# rejects at plan (one bad value per variable and run, so `expect_failures` names exactly the
+# variables that must fail; any other error fails the run).
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "123456789012" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eu-central-1", region = "eu-central-1" }
+  }
+}
+
+################################################################################
+# Accepted
+################################################################################
+
+run "accepts_the_defaults" {
+  command = plan
+}
+
+run "accepts_names_at_their_limits" {
+  command = plan
+
+  variables {
+    name                = join("", [for i in range(64) : "n"]) # Lambda function names: 64
+    lambda_role_name    = "role+=,.@_-${join("", [for i in range(53) : "r"])}"
+    secret_name         = "team/ecr+pull=.@_-${join("", [for i in range(494) : "s"])}"
+    secret_description  = join("", [for i in range(512) : "dddd"])
+    role_path           = "/service/ecr-token-rotator/"
+    eso_namespace       = join("", [for i in range(63) : "e"])
+    eso_service_account = "reader.${join("", [for i in range(246) : "a"])}"
+  }
+}
+
+run "accepts_a_name_prefix_and_the_remaining_names" {
+  command = plan
+
+  variables {
+    name                          = "a"
+    secret_name_prefix            = "team/${join("", [for i in range(481) : "p"])}"
+    eso_role_name                 = join("", [for i in range(64) : "e"])
+    eso_pod_identity              = true
+    eso_pod_identity_cluster_name = "Platform_prod-1"
+    create_eso_role               = true
+  }
+}
+
+run "accepts_arns_of_every_kind_and_partition" {
+  command = plan
+
+  variables {
+    create_secret                    = false
+    secret_arn                       = "arn:aws-eusc:secretsmanager:eu-central-1:123456789012:secret:team/ecr+pull=.@_-AbCdEf"
+    secret_kms_key_arn               = "arn:aws:kms:eu-central-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    cloudwatch_log_group_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    role_permissions_boundary_arn    = "arn:aws:iam::aws:policy/PowerUserAccess"
+    secret_reader_principal_arns     = []
+    ecr_repository_arns = [
+      "arn:aws:ecr:eu-central-1:123456789012:repository/team/*",
+      "arn:aws-cn:ecr:cn-north-1:123456789012:repository/app",
+    ]
+    on_failure_destination_arn = "arn:aws:s3:::failures-bucket.example"
+    alarms = {
+      alarm_actions = ["arn:aws:sns:eu-central-1:123456789012:oncall"]
+      ok_actions    = ["arn:aws-us-gov:sns:us-gov-west-1:123456789012:oncall"]
+    }
+    create_eso_role       = true
+    eso_oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+  }
+}
+
+run "accepts_every_on_failure_destination_type" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn = "arn:aws:sqs:eu-central-1:123456789012:failures"
+  }
+}
+
+run "accepts_an_sns_destination" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn = "arn:aws:sns:eu-central-1:123456789012:failures"
+  }
+}
+
+run "accepts_a_lambda_destination" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn = "arn:aws:lambda:eu-central-1:123456789012:function:failures"
+  }
+}
+
+run "accepts_an_event_bus_destination" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn = "arn:aws:events:eu-central-1:123456789012:event-bus/failures"
+  }
+}
+
+run "accepts_readers_and_replicas_in_every_partition_pattern" {
+  command = plan
+
+  variables {
+    secret_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    secret_reader_principal_arns = [
+      "arn:aws:iam::210987654321:role/external-secrets",
+      "arn:aws:iam::210987654321:user/eso",
+      "arn:aws:iam::210987654321:root",
+    ]
+    secret_replicas = [
+      { region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
+      { region = "us-gov-west-1" },
+      { region = "cn-north-1" },
+      { region = "eusc-de-east-1" },
+      { region = "ap-southeast-5" },
+    ]
+  }
+}
+
+run "accepts_regions_accounts_and_probe_images" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["eu-central-1", "us-east-1", "eusc-de-east-1"]
+    ecr_registry_ids = ["123456789012", "210987654321"]
+    probe_images = [
+      "123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest",
+      "210987654321.dkr.ecr.us-east-1.amazonaws.com/team/app:v1.2.3",
+      "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app@sha256:${join("", [for i in range(64) : "a"])}",
+      "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app:1",
+    ]
+  }
+}
+
+run "accepts_the_lower_bounds" {
+  command = plan
+
+  variables {
+    lambda_runtime                         = "python3.11"
+    lambda_architecture                    = "x86_64"
+    lambda_memory_size                     = 128
+    lambda_timeout                         = 1
+    lambda_reserved_concurrent_executions  = 1
+    log_level                              = "DEBUG"
+    cloudwatch_log_group_retention_in_days = 1
+    secret_recovery_window_in_days         = 0
+    schedule_expression                    = "rate(10 minutes)"
+    maximum_retry_attempts                 = 0
+    maximum_event_age_in_seconds           = 60
+    alarms                                 = { staleness_window_hours = 1, errors_threshold = 1 }
+    vpc_config = {
+      subnet_ids         = ["subnet-0abc1234"]
+      security_group_ids = ["sg-0abc1234"]
+    }
+  }
+}
+
+run "accepts_the_upper_bounds" {
+  command = plan
+
+  variables {
+    lambda_runtime                         = "python3.12"
+    lambda_memory_size                     = 10240
+    lambda_timeout                         = 900
+    lambda_reserved_concurrent_executions  = -1
+    cloudwatch_log_group_retention_in_days = 3653
+    secret_recovery_window_in_days         = 30
+    schedule_expression                    = "rate(480 minutes)"
+    maximum_retry_attempts                 = 2
+    maximum_event_age_in_seconds           = 21600
+    alarms                                 = { staleness_window_hours = 11, errors_threshold = 5 }
+  }
+}
+
+run "accepts_the_middle_values" {
+  command = plan
+
+  variables {
+    lambda_reserved_concurrent_executions  = 5
+    cloudwatch_log_group_retention_in_days = 545
+    secret_recovery_window_in_days         = 7
+    schedule_expression                    = "rate(1 hour)"
+    alarms                                 = { staleness_window_hours = 2 }
+  }
+}
+
+run "accepts_every_rate_in_hours" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(8 hours)"
+    alarms              = { staleness_window_hours = 9 }
+  }
+}
+
+run "accepts_rotation_schedules_of_4_hours" {
+  command = plan
+
+  variables {
+    trigger_mode                 = "rotation"
+    rotation_schedule_expression = "rate(4 hours)"
+  }
+}
+
+run "accepts_rotation_schedules_of_8_hours" {
+  command = plan
+
+  variables {
+    trigger_mode                 = "rotation"
+    rotation_schedule_expression = "rate(8 hours)"
+    alarms                       = { staleness_window_hours = 10 }
+  }
+}
+
+################################################################################
+# Rejected
+################################################################################
+
+run "rejects_names_with_other_characters" {
+  command = plan
+
+  variables {
+    name                          = "ecr token rotator"
+    secret_name                   = "ecr pull"
+    secret_name_prefix            = "team pull-"
+    lambda_role_name              = "role/with/slashes"
+    eso_role_name                 = "eso role"
+    role_path                     = "service"
+    eso_namespace                 = "ESO"
+    eso_service_account           = "Reader_SA"
+    eso_pod_identity_cluster_name = "-platform"
+  }
+
+  expect_failures = [
+    var.name, var.secret_name, var.secret_name_prefix, var.lambda_role_name, var.eso_role_name,
+    var.role_path, var.eso_namespace, var.eso_service_account, var.eso_pod_identity_cluster_name,
+  ]
+}
+
+run "rejects_names_over_their_limits" {
+  command = plan
+
+  variables {
+    name                          = join("", [for i in range(65) : "n"])
+    secret_name                   = join("", [for i in range(513) : "s"])
+    secret_name_prefix            = join("", [for i in range(487) : "p"])
+    secret_description            = "d${join("", [for i in range(512) : "dddd"])}"
+    lambda_role_name              = join("", [for i in range(65) : "r"])
+    eso_role_name                 = join("", [for i in range(65) : "e"])
+    eso_namespace                 = join("", [for i in range(64) : "e"])
+    eso_service_account           = join("", [for i in range(254) : "a"])
+    eso_pod_identity_cluster_name = join("", [for i in range(101) : "c"])
+  }
+
+  expect_failures = [
+    var.name, var.secret_name, var.secret_name_prefix, var.secret_description,
+    var.lambda_role_name, var.eso_role_name, var.eso_namespace, var.eso_service_account,
+    var.eso_pod_identity_cluster_name,
+  ]
+}
+
+run "rejects_empty_names" {
+  command = plan
+
+  variables {
+    name                          = ""
+    secret_name                   = ""
+    secret_name_prefix            = ""
+    lambda_role_name              = ""
+    eso_role_name                 = ""
+    role_path                     = ""
+    eso_namespace                 = ""
+    eso_service_account           = ""
+    eso_pod_identity_cluster_name = ""
+  }
+
+  expect_failures = [
+    var.name, var.secret_name, var.secret_name_prefix, var.lambda_role_name, var.eso_role_name,
+    var.role_path, var.eso_namespace, var.eso_service_account, var.eso_pod_identity_cluster_name,
+  ]
+}
+
+run "rejects_arns_of_the_wrong_kind" {
+  command = plan
+
+  variables {
+    secret_arn                       = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-pull" # partial: no suffix
+    secret_kms_key_arn               = "arn:aws:kms:eu-central-1:123456789012:alias/secrets"
+    cloudwatch_log_group_kms_key_arn = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    role_permissions_boundary_arn    = "arn:aws:iam::123456789012:role/boundary"
+    eso_oidc_provider_arn            = "oidc.eks.eu-central-1.amazonaws.com/id/ABC123"
+    on_failure_destination_arn       = "arn:aws:lambda:eu-central-1:123456789012:function:failures:live" # qualified
+    secret_reader_principal_arns     = ["210987654321"]
+    ecr_repository_arns              = ["*"]
+    alarms                           = { alarm_actions = ["my-topic"] }
+    secret_replicas                  = [{ region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:alias/secrets" }]
+  }
+
+  expect_failures = [
+    var.secret_arn, var.secret_kms_key_arn, var.cloudwatch_log_group_kms_key_arn,
+    var.role_permissions_boundary_arn, var.eso_oidc_provider_arn, var.on_failure_destination_arn,
+    var.secret_reader_principal_arns, var.ecr_repository_arns, var.alarms, var.secret_replicas,
+  ]
+}
+
+run "rejects_more_arns_of_the_wrong_kind" {
+  command = plan
+
+  variables {
+    secret_arn                       = "arn:aws:ssm:eu-central-1:123456789012:parameter/ecr-pull-AbCdEf"
+    secret_kms_key_arn               = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    cloudwatch_log_group_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:alias/logs"
+    role_permissions_boundary_arn    = "PowerUserAccess"
+    eso_oidc_provider_arn            = "arn:aws:iam::123456789012:role/eso"
+    on_failure_destination_arn       = "arn:aws:dynamodb:eu-central-1:123456789012:table/failures"
+    secret_reader_principal_arns     = ["*"]
+    ecr_repository_arns              = ["arn:aws:ecr:eu-central-1:*:repository/*"]
+    alarms                           = { ok_actions = ["oncall"] }
+  }
+
+  expect_failures = [
+    var.secret_arn, var.secret_kms_key_arn, var.cloudwatch_log_group_kms_key_arn,
+    var.role_permissions_boundary_arn, var.eso_oidc_provider_arn, var.on_failure_destination_arn,
+    var.secret_reader_principal_arns, var.ecr_repository_arns, var.alarms,
+  ]
+}
+
+run "rejects_names_where_arns_belong" {
+  command = plan
+
+  variables {
+    secret_arn                   = "ecr-pull"
+    on_failure_destination_arn   = "arn:aws:sqs:eu-central-1:123456789012:failures.fifo" # FIFO: not a destination
+    secret_reader_principal_arns = ["arn:aws:iam::210987654321:group/readers"]
+    ecr_repository_arns          = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app"]
+  }
+
+  expect_failures = [
+    var.secret_arn, var.on_failure_destination_arn, var.secret_reader_principal_arns,
+    var.ecr_repository_arns,
+  ]
+}
+
+run "rejects_a_queue_url_as_destination" {
+  command = plan
+
+  variables {
+    on_failure_destination_arn = "https://sqs.eu-central-1.amazonaws.com/123456789012/failures"
+  }
+
+  expect_failures = [var.on_failure_destination_arn]
+}
+
+run "rejects_regions_that_are_not_region_names" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["eu-central-1", "eu-central"]
+    secret_replicas  = [{ region = "EU-WEST-1" }]
+    ecr_registry_ids = ["12345678901"]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas, var.ecr_registry_ids]
+}
+
+run "rejects_more_regions_that_are_not_region_names" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["eu_central_1"]
+    secret_replicas  = [{ region = "eu-west-1a" }]
+    ecr_registry_ids = ["1234567890123"]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas, var.ecr_registry_ids]
+}
+
+run "rejects_abbreviations_and_empty_regions" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["euc1"]
+    secret_replicas  = [{ region = "" }]
+    ecr_registry_ids = ["arn:aws:iam::123456789012:root"]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas, var.ecr_registry_ids]
+}
+
+run "rejects_repeated_regions_and_accounts" {
+  command = plan
+
+  variables {
+    ecr_regions      = ["eu-central-1", "us-east-1", "eu-central-1"]
+    ecr_registry_ids = ["123456789012", "123456789012"]
+    secret_replicas  = [{ region = "eu-west-1" }, { region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.ecr_registry_ids, var.secret_replicas]
+}
+
+run "rejects_probe_images_without_tag" {
+  command = plan
+
+  variables {
+    probe_images = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app"]
+  }
+
+  expect_failures = [var.probe_images]
+}
+
+run "rejects_probe_images_outside_ecr" {
+  command = plan
+
+  variables {
+    probe_images = ["docker.io/library/alpine:3"]
+  }
+
+  expect_failures = [var.probe_images]
+}
+
+run "rejects_probe_images_that_are_not_one_reference" {
+  command = plan
+
+  variables {
+    probe_images = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/App:latest"]
+  }
+
+  expect_failures = [var.probe_images]
+}
+
+run "rejects_probe_images_that_are_a_list" {
+  command = plan
+
+  variables {
+    probe_images = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest,other"]
+  }
+
+  expect_failures = [var.probe_images]
+}
+
+run "rejects_values_below_their_range" {
+  command = plan
+
+  variables {
+    lambda_runtime                         = "python3.10"
+    lambda_architecture                    = "amd64"
+    lambda_memory_size                     = 127
+    lambda_timeout                         = 0
+    lambda_reserved_concurrent_executions  = 0 # would throttle every invocation
+    log_level                              = "WARNING"
+    cloudwatch_log_group_retention_in_days = 0
+    secret_recovery_window_in_days         = 3
+    trigger_mode                           = "cron"
+    schedule_expression                    = "rate(5 minutes)" # more often than Secrets Manager's one write per 10 minutes
+    rotation_schedule_expression           = "rate(3 hours)"   # below Secrets Manager's 4-hour minimum
+    maximum_retry_attempts                 = -1
+    maximum_event_age_in_seconds           = 59
+    alarms                                 = { staleness_window_hours = 0 }
+    vpc_config                             = { subnet_ids = [], security_group_ids = ["sg-0abc"] }
+  }
+
+  expect_failures = [
+    var.lambda_runtime, var.lambda_architecture, var.lambda_memory_size, var.lambda_timeout,
+    var.lambda_reserved_concurrent_executions, var.log_level,
+    var.cloudwatch_log_group_retention_in_days, var.secret_recovery_window_in_days,
+    var.trigger_mode, var.schedule_expression, var.rotation_schedule_expression,
+    var.maximum_retry_attempts, var.maximum_event_age_in_seconds, var.alarms, var.vpc_config,
+  ]
+}
+
+run "rejects_values_above_their_range" {
+  command = plan
+
+  variables {
+    lambda_runtime                         = "nodejs22.x"
+    lambda_memory_size                     = 10241
+    lambda_timeout                         = 901
+    lambda_reserved_concurrent_executions  = -2
+    log_level                              = "ERROR" # above INFO: Lambda drops the metric lines
+    cloudwatch_log_group_retention_in_days = 3654
+    secret_recovery_window_in_days         = 31
+    schedule_expression                    = "rate(9 hours)" # too little room for retries within 12 hours
+    rotation_schedule_expression           = "rate(9 hours)" # 9 + 1 hour of window is too close to 12
+    maximum_retry_attempts                 = 3
+    maximum_event_age_in_seconds           = 21601
+    alarms                                 = { staleness_window_hours = 12 }
+    vpc_config                             = { subnet_ids = ["subnet-0abc"], security_group_ids = [] }
+  }
+
+  expect_failures = [
+    var.lambda_runtime, var.lambda_memory_size, var.lambda_timeout,
+    var.lambda_reserved_concurrent_executions, var.log_level,
+    var.cloudwatch_log_group_retention_in_days, var.secret_recovery_window_in_days,
+    var.schedule_expression, var.rotation_schedule_expression, var.maximum_retry_attempts,
+    var.maximum_event_age_in_seconds, var.alarms, var.vpc_config,
+  ]
+}
+
+run "rejects_fractions_and_near_misses" {
+  command = plan
+
+  variables {
+    lambda_runtime                         = "python3.13 "
+    lambda_memory_size                     = 128.5
+    lambda_timeout                         = 1.5
+    lambda_reserved_concurrent_executions  = 1.5
+    log_level                              = "info"
+    cloudwatch_log_group_retention_in_days = 364
+    secret_recovery_window_in_days         = -1
+    schedule_expression                    = "rate(481 minutes)"
+    rotation_schedule_expression           = "rate(240 minutes)"
+    alarms                                 = { staleness_window_hours = 7.5 }
+    vpc_config                             = { subnet_ids = ["sg-0abc"], security_group_ids = ["sg-0abc"] }
+  }
+
+  expect_failures = [
+    var.lambda_runtime, var.lambda_memory_size, var.lambda_timeout,
+    var.lambda_reserved_concurrent_executions, var.log_level,
+    var.cloudwatch_log_group_retention_in_days, var.secret_recovery_window_in_days,
+    var.schedule_expression, var.rotation_schedule_expression, var.alarms, var.vpc_config,
+  ]
+}
+
+run "rejects_units_and_spellings_eventbridge_refuses" {
+  command = plan
+
+  variables {
+    lambda_runtime                         = "python3"
+    cloudwatch_log_group_retention_in_days = 366
+    schedule_expression                    = "rate(1 hours)" # AWS wants the singular unit for 1
+    rotation_schedule_expression           = "rate(1 day)"
+    alarms                                 = { errors_threshold = 0 }
+    vpc_config                             = { subnet_ids = ["subnet-0abc"], security_group_ids = ["subnet-0abc"] }
+  }
+
+  expect_failures = [
+    var.lambda_runtime, var.cloudwatch_log_group_retention_in_days, var.schedule_expression,
+    var.rotation_schedule_expression, var.alarms, var.vpc_config,
+  ]
+}
+
+run "rejects_more_schedule_spellings" {
+  command = plan
+
+  variables {
+    schedule_expression          = "rate(1 minute)"
+    rotation_schedule_expression = "cron(0 */6 * * ? *)"
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_zero_and_leading_zeros" {
+  command = plan
+
+  variables {
+    schedule_expression          = "rate(06 hours)"
+    rotation_schedule_expression = "rate(06 hours)"
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_a_day" {
+  command = plan
+
+  variables {
+    schedule_expression          = "rate(1 day)"
+    rotation_schedule_expression = "rate(6 hours"
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_cron_and_capitals" {
+  command = plan
+
+  variables {
+    schedule_expression          = "cron(0 */6 * * ? *)"
+    rotation_schedule_expression = "Rate(6 hours)"
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_whitespace_and_words" {
+  command = plan
+
+  variables {
+    schedule_expression          = " rate(6 hours)"
+    rotation_schedule_expression = ""
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_more_whitespace_and_words" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(six hours)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}
+
+run "rejects_capital_units_and_double_spaces" {
+  command = plan
+
+  variables {
+    schedule_expression          = "rate(6 Hours)"
+    rotation_schedule_expression = "rate(6  hours)"
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_rate_zero" {
+  command = plan
+
+  variables {
+    schedule_expression          = "rate(0 hours)"
+    rotation_schedule_expression = "rate(0 hours)"
+  }
+
+  expect_failures = [var.schedule_expression, var.rotation_schedule_expression]
+}
+
+run "rejects_nine_minutes" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(9 minutes)"
+  }
+
+  expect_failures = [var.schedule_expression]
+}
