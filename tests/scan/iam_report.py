@@ -1,10 +1,11 @@
 """`make scan-iam`: cloudsplaining and parliament on every IAM policy the module writes.
 
-The policies are read out of the module's HCL (tests/terraform/hcl_policies.py) for every
-combination the module can produce: the function role's policy for both trigger modes, with and
-without a customer-managed KMS key, X-Ray tracing and VPC mode, and (schedule mode) each kind of
-on-failure destination; and the ESO read policy (output eso_read_policy_json) without and with KMS
-keys and replicas. Each is scanned:
+The policies are the JSON Terraform renders (tests/terraform/policies.py: one offline plan of a
+root module calling the module once per combination) for every combination the module can
+produce: the function role's policy for both trigger modes, with and without a customer-managed
+KMS key, X-Ray tracing and VPC mode, and (schedule mode) each kind of on-failure destination; and
+the ESO read policy (output eso_read_policy_json) without and with KMS keys and replicas. Each is
+scanned:
 
 - cloudsplaining, default mode: risky actions *without* resource constraints (what
   tests/terraform/test_iam_policies.py asserts for a few combinations);
@@ -19,15 +20,15 @@ accepted in strict mode only fails when it shows up in default mode: that would 
 lost its resource constraint.
 
 Output: a table on stdout and tests/scan/results/iam.json (every policy with its findings).
+Where terraform or the offline provider is absent, it says so and exits 0 (skipped).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -36,13 +37,8 @@ from typing import Any
 from cloudsplaining.command.scan_policy_file import scan_policy
 from parliament import analyze_policy_string
 
-from tests.terraform.hcl_policies import (
-    DESTINATION_ARNS,
-    KMS_KEY_ARN,
-    REGION,
-    eso_read_policy,
-    function_policy,
-)
+from tests.terraform.harness import Unavailable
+from tests.terraform.policies import Combination, combinations, policy_of, render
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results" / "iam.json"
@@ -54,57 +50,6 @@ CHECKS = (
     "ServiceWildcard",
     "InfrastructureModification",
 )
-
-
-@dataclass(frozen=True)
-class Combination:
-    policy: str  # "function" or "eso_read"
-    mode: str = ""  # trigger mode of the function
-    kms: bool = False
-    tracing: bool = False
-    vpc: bool = False
-    destination: str | None = None  # kind of on-failure destination (DESTINATION_ARNS key)
-
-    @property
-    def label(self) -> str:
-        if self.policy == "eso_read":
-            return "eso_read" + ("+kms+replica" if self.kms else "")
-        features = [
-            name
-            for name, on in (("kms", self.kms), ("tracing", self.tracing), ("vpc", self.vpc))
-            if on
-        ]
-        if self.destination:
-            features.append(f"destination-{self.destination}")
-        return "+".join([f"function:{self.mode}", *features])
-
-
-def combinations() -> Iterator[Combination]:
-    for mode in ("schedule", "rotation"):
-        # Rotation invocations are synchronous: a destination is refused there by a precondition.
-        destinations = [None, *DESTINATION_ARNS] if mode == "schedule" else [None]
-        for kms, tracing, vpc in itertools.product((False, True), repeat=3):
-            for destination in destinations:
-                yield Combination("function", mode, kms, tracing, vpc, destination)
-    yield Combination("eso_read")
-    yield Combination("eso_read", kms=True)
-
-
-def policy_of(combination: Combination) -> dict[str, Any]:
-    if combination.policy == "eso_read":
-        if not combination.kms:
-            return eso_read_policy()
-        replica_key = KMS_KEY_ARN.replace(REGION, "eu-west-1")
-        return eso_read_policy(
-            kms=True, replicas=[{"region": "eu-west-1", "kms_key_arn": replica_key}]
-        )
-    return function_policy(
-        combination.mode,
-        kms=combination.kms,
-        tracing=combination.tracing,
-        vpc=combination.vpc,
-        destination=DESTINATION_ARNS.get(combination.destination or ""),
-    )
 
 
 @dataclass(frozen=True)
@@ -213,6 +158,15 @@ ACCEPTED: tuple[Accepted, ...] = (
         lambda c: c.kms,
         strict_only=True,
     ),
+    Accepted(
+        "InfrastructureModification",
+        ("kms:Encrypt", "kms:GenerateDataKey"),
+        "Strict mode, replicas under customer-managed keys only: Secrets Manager re-encrypts each "
+        "new version the function writes with each replica's key, with the function's "
+        "credentials; resource: those keys, condition: kms:ViaService secretsmanager.",
+        _with(replica=True),
+        strict_only=True,
+    ),
     *(
         Accepted(
             "InfrastructureModification",
@@ -306,13 +260,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    policies = {combination: policy_of(combination) for combination in combinations()}
+    selection = tuple(combinations())
+    try:
+        rendered = render(selection)
+    except Unavailable as e:
+        print(f"IAM report skipped: {e}")
+        return 0
+    policies = {combination: policy_of(combination, rendered) for combination in selection}
     report = run(policies)
     versions = {name: metadata.version(name) for name in ("cloudsplaining", "parliament")}
     function_count = sum(1 for c in policies if c.policy == "function")
     print(
         f"IAM policies scanned: {function_count} function-role policies (2 trigger modes x KMS x "
-        "X-Ray x VPC, x 6 on-failure destinations in schedule mode) and "
+        "X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys) and "
         f"{len(policies) - function_count} ESO read policies; "
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"

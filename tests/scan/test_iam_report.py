@@ -3,7 +3,8 @@
 The report itself runs in CI over every policy the module writes; these tests prove its
 acceptance table is not a blanket pass: a finding outside the documented reasons, an accepted
 action in the wrong combination, or a scoped action that loses its resource constraint each come
-out unexpected, and an acceptance that no longer occurs is reported stale.
+out unexpected, and an acceptance that no longer occurs is reported stale. The policies are the
+ones Terraform renders (offline; skipped where terraform or ../shared is absent).
 """
 
 from __future__ import annotations
@@ -13,10 +14,26 @@ from typing import Any
 
 import pytest
 
-from tests.scan.iam_report import Combination, policy_of, run
+from tests.scan.iam_report import run
+from tests.terraform.harness import Unavailable
+from tests.terraform.policies import Combination, render
+from tests.terraform.policies import policy_of as rendered_policy_of
 
 SCHEDULE = Combination("function", "schedule")
 VPC = Combination("function", "schedule", vpc=True)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, Any]:
+    try:
+        return render((SCHEDULE, VPC))
+    except Unavailable as e:
+        pytest.skip(f"Terraform-rendered policies: {e}")
+
+
+@pytest.fixture
+def policy_of(rendered):
+    return lambda combination: rendered_policy_of(combination, rendered)
 
 
 def with_statement(policy: dict[str, Any], actions: list[str], resource: str) -> dict[str, Any]:
@@ -44,9 +61,7 @@ def unexpected(combination: Combination, policy: dict[str, Any]) -> set[tuple[st
         (["ecr:BatchGetImage"], "arn:aws:secretsmanager:eu-central-1:123456789012:secret:x", None),
     ],
 )
-def test_a_risky_addition_is_unexpected(
-    actions: list[str], resource: str, expected: tuple[str, str] | None
-) -> None:
+def test_a_risky_addition_is_unexpected(policy_of, actions, resource, expected) -> None:
     found = unexpected(SCHEDULE, with_statement(policy_of(SCHEDULE), actions, resource))
     assert found
     if expected is not None:
@@ -55,7 +70,7 @@ def test_a_risky_addition_is_unexpected(
         assert {tool for tool, _, _ in found} == {"parliament"}
 
 
-def test_accepted_actions_are_accepted_only_where_the_design_needs_them() -> None:
+def test_accepted_actions_are_accepted_only_where_the_design_needs_them(policy_of) -> None:
     vpc_statement = next(
         s for s in policy_of(VPC)["Statement"] if s["Sid"] == "VpcNetworkInterfaces"
     )
@@ -65,7 +80,7 @@ def test_accepted_actions_are_accepted_only_where_the_design_needs_them() -> Non
     assert ("cloudsplaining", "InfrastructureModification", "ec2:CreateNetworkInterface") in found
 
 
-def test_an_acceptance_that_no_longer_occurs_is_stale() -> None:
+def test_an_acceptance_that_no_longer_occurs_is_stale(policy_of) -> None:
     report = run({SCHEDULE: policy_of(SCHEDULE)})
     assert report.unexpected == []
     stale = {detail for entry in report.stale() for detail in entry.details}

@@ -1,5 +1,7 @@
-"""`make docs`: the README's Requirements, Resources, Inputs and Outputs tables, generated from
-the module's HCL (versions.tf, the resource blocks, variables.tf, outputs.tf).
+"""`make docs`: the README's Resources, Inputs and Outputs tables, generated from the module's
+HCL (the resource blocks, variables.tf, outputs.tf; descriptions and defaults are literals, read
+with tests/terraform/hcl.py). The Requirements section above them is written by hand (it says why
+each minimum is what it is); tests/terraform/test_versions.py keeps it equal to versions.tf.
 
 terraform-docs cannot be installed here, so this writes the same kind of tables between the
 `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->` markers of the README. Inputs and outputs keep
@@ -14,33 +16,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
-from tests.terraform.hcl_eval import decode, evaluate
-from tests.terraform.hcl_policies import MODULE_DIR
+from tests.terraform.hcl import MODULE_DIR, blocks, labelled, literal, load
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
 REGISTRY = "https://registry.terraform.io/providers/hashicorp/{provider}/latest/docs/{kind}/{name}"
 
 
-def _load(name: str) -> dict[str, Any]:
-    with (MODULE_DIR / name).open() as handle:
-        return dict(hcl2.load(handle))
-
-
 def _text(raw: str) -> str:
     """A description: a quoted string or a `<<-EOT` heredoc, as one line."""
-    if raw.startswith("<<"):
-        body = raw.split("\n", 1)[1].rsplit("\n", 1)[0]
-        value = textwrap.dedent(body)
-    else:
-        value = evaluate(decode(raw), {})
-    return " ".join(str(value).split())
+    return " ".join(str(literal(raw)).split())
 
 
 def _cell(text: str) -> str:
@@ -58,51 +46,28 @@ def _type(raw: str) -> str:
 
 
 def _default(raw: Any) -> str:
-    value = evaluate(decode(raw), {})
+    value = literal(raw)
     return json.dumps(value, separators=(", ", ": ")) if value is not None else "null"
-
-
-def _blocks(file_name: str, kind: str) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (label.strip('"'), body)
-        for block in _load(file_name).get(kind, [])
-        for label, body in block.items()
-    ]
-
-
-def requirements() -> list[str]:
-    terraform = _load("versions.tf")["terraform"][0]
-    rows = [f"| terraform | `{evaluate(decode(terraform['required_version']), {})}` |"]
-    for provider, spec in terraform["required_providers"][0].items():
-        if not provider.startswith("__"):
-            rows.append(f"| {provider} | `{evaluate(decode(spec['version']), {})}` |")
-    return ["## Requirements", "", "| Name | Version |", "| --- | --- |", *rows]
 
 
 def resources() -> list[str]:
     kinds = {"resource": ("resource", "resources"), "data": ("data source", "data-sources")}
     rows = []
     for tf_file in sorted(MODULE_DIR.glob("*.tf")):
-        content = _load(tf_file.name)
+        content = load(tf_file)
         for kind, (label, docs) in kinds.items():
-            for block in content.get(kind, []):
-                for quoted_type, named in block.items():
-                    block_type = quoted_type.strip('"')
-                    provider, short = block_type.split("_", 1)
-                    url = REGISTRY.format(provider=provider, kind=docs, name=short)
-                    for quoted_name in named:
-                        if quoted_name.startswith("__"):
-                            continue
-                        prefix = "data." if kind == "data" else ""
-                        address = f"{prefix}{block_type}.{quoted_name.strip(chr(34))}"
-                        rows.append((address, f"| [{address}]({url}) | {label} |"))
+            for block_type, name, _ in labelled(content, kind):
+                provider, short = block_type.split("_", 1)
+                url = REGISTRY.format(provider=provider, kind=docs, name=short)
+                address = f"{'data.' if kind == 'data' else ''}{block_type}.{name}"
+                rows.append((address, f"| [{address}]({url}) | {label} |"))
     header = ["## Resources", "", "| Name | Type |", "| --- | --- |"]
     return [*header, *(row for _, row in sorted(rows))]
 
 
 def inputs() -> list[str]:
     rows = []
-    for name, body in _blocks("variables.tf", "variable"):
+    for name, body in blocks(load(MODULE_DIR / "variables.tf"), "variable"):
         default = _code(_default(body["default"])) if "default" in body else "n/a"
         required = "no" if "default" in body else "yes"
         rows.append(
@@ -119,13 +84,13 @@ def inputs() -> list[str]:
 def outputs() -> list[str]:
     rows = [
         f'| <a name="output_{name}"></a> `{name}` | {_cell(_text(body["description"]))} |'
-        for name, body in _blocks("outputs.tf", "output")
+        for name, body in blocks(load(MODULE_DIR / "outputs.tf"), "output")
     ]
     return ["## Outputs", "", "| Name | Description |", "| --- | --- |", *rows]
 
 
 def generate() -> str:
-    sections = [requirements(), resources(), inputs(), outputs()]
+    sections = [resources(), inputs(), outputs()]
     return "\n\n".join("\n".join(section) for section in sections)
 
 

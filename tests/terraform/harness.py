@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -382,10 +382,11 @@ def write_rendered(applied: AppliedExample) -> None:
 
 def render_policy_documents(
     calls: Mapping[str, Mapping[str, Any]], workdir: Path, major: int = 6
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, dict[str, dict[str, Any]]]:
     """{call: {document name: policy}} of every aws_iam_policy_document the module renders,
-    for each call's inputs: one root module with one module block per call, applied offline
-    (a created secret's ARN exists only after apply), read back from the state."""
+    for each call's inputs: one root module with one module block per call, planned offline
+    and read back from the plan. Calls whose documents are known only after apply (a created
+    secret's ARN) are applied, those alone (-target), and read back from the state."""
     terraform = offline_terraform()
     root = workdir / f"policies-{major}"
     root.mkdir(parents=True, exist_ok=True)
@@ -402,16 +403,38 @@ def render_policy_documents(
     (root / "main.tf.json").write_text(json.dumps(configuration, indent=2))
     terraform.run("init", "-no-color", "-backend=false", cwd=root)
     with reattached_provider(major) as reattach:
-        terraform.run(
-            "apply", "-no-color", "-auto-approve", "-parallelism=30", cwd=root, extra_env=reattach
+        terraform.run("plan", "-no-color", "-out=tfplan", cwd=root, extra_env=reattach)
+        plan = json.loads(
+            terraform.run("show", "-json", "tfplan", cwd=root, extra_env=reattach).stdout
         )
-        state = json.loads(terraform.run("show", "-json", cwd=root, extra_env=reattach).stdout)
-    documents: dict[str, dict[str, Any]] = {call: {} for call in calls}
-    for module in state["values"]["root_module"].get("child_modules", []):
+        documents = _policy_documents(plan.get("prior_state", {}), calls)
+        pending = [call for call, found in documents.items() if "function" not in found]
+        if pending:
+            targets = [f"-target=module.{call}" for call in pending]
+            terraform.run(
+                "apply", "-no-color", "-auto-approve", *targets, cwd=root, extra_env=reattach
+            )
+            state = json.loads(terraform.run("show", "-json", cwd=root, extra_env=reattach).stdout)
+            documents.update(_policy_documents(state, pending))
+    return documents
+
+
+def _policy_documents(
+    state: Mapping[str, Any], calls: Iterable[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The rendered policy documents of each module call in a state (or a plan's prior state)."""
+    documents: dict[str, dict[str, dict[str, Any]]] = {call: {} for call in calls}
+    for module in state.get("values", {}).get("root_module", {}).get("child_modules", []):
         call = module["address"].removeprefix("module.")
         for resource in module.get("resources", []):
-            if resource["mode"] == "data" and resource["type"] == "aws_iam_policy_document":
-                documents[call][resource["name"]] = json.loads(resource["values"]["json"])
+            values = resource.get("values", {})
+            if (
+                call in documents
+                and resource["mode"] == "data"
+                and resource["type"] == "aws_iam_policy_document"
+                and values.get("json")
+            ):
+                documents[call][resource["name"]] = json.loads(values["json"])
     return documents
 
 

@@ -1,4 +1,9 @@
-"""Structure of the Terraform module: documented inputs and outputs, conventions, versions."""
+"""Conventions of the Terraform module that Terraform itself does not check: documented inputs and
+outputs, names, comments on every IAM statement, reasons for checkov skips.
+
+What the module does (counts, validations, preconditions, outputs, policies) is asserted by
+Terraform in tests/terraform/*.tftest.hcl.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +11,29 @@ import re
 
 import pytest
 
-from tests.terraform.hcl_eval import decode, evaluate
-from tests.terraform.hcl_policies import MODULE_DIR, module
+from tests.terraform.hcl import MODULE_DIR, labelled, literal, module_files, outputs, variables
 
-TF_FILES = sorted(MODULE_DIR.glob("*.tf"))
-
-
-def _text(raw: str) -> str:
-    """A description: a quoted string, or a heredoc (kept as written by python-hcl2)."""
-    return raw if raw.startswith("<<") else evaluate(decode(raw), {})
+VARIABLES = variables()
+OUTPUTS = outputs()
 
 
 def test_the_module_has_its_files():
-    names = {path.name for path in TF_FILES}
+    names = set(module_files())
     assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "iam.tf"} <= names
 
 
-@pytest.mark.parametrize("name", sorted(module().variables))
-def test_every_variable_has_a_description_and_a_type(name):
-    block = module().variables[name].block
-    assert "description" in block, f"variable {name} has no description"
-    assert _text(block["description"]).strip(), f"variable {name} has an empty description"
-    assert "type" in block, f"variable {name} has no type"
-
-
-@pytest.mark.parametrize("name", sorted(module().variables))
-def test_every_variable_has_a_default(name):
+@pytest.mark.parametrize("name", sorted(VARIABLES))
+def test_every_variable_has_a_description_a_type_and_a_default(name):
     # terraform-aws-modules style: the module works with no inputs at all.
-    assert "default" in module().variables[name].block, f"variable {name} has no default"
+    block = VARIABLES[name]
+    assert str(literal(block["description"])).strip(), f"variable {name} has no description"
+    assert "type" in block, f"variable {name} has no type"
+    assert "default" in block, f"variable {name} has no default"
 
 
-@pytest.mark.parametrize("name", sorted(module().outputs))
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_every_output_has_a_description(name):
-    block = module().outputs[name]
-    assert "description" in block, f"output {name} has no description"
-    assert _text(block["description"]).strip()
-
-
-def test_outputs_are_null_safe():
-    # Each output reads a counted resource through try(), or is gated on local.create.
-    for name, block in module().outputs.items():
-        value = block["value"]
-        assert value.startswith(("${try(", "${local.create ?")), f"output {name}: {value}"
+    assert str(literal(OUTPUTS[name]["description"])).strip(), f"output {name}"
 
 
 def test_the_outputs_the_examples_build_on_exist():
@@ -66,55 +52,33 @@ def test_the_outputs_the_examples_build_on_exist():
         "region",
         "staleness_alarm_arn",
     }
-    assert expected <= set(module().outputs)
+    assert expected <= set(OUTPUTS)
 
 
 def test_no_terraform_managed_secret_version_anywhere():
     # A placeholder version would be pruned after 100 versions and written back as AWSCURRENT;
     # the function writes every version itself (the first one during apply).
-    pattern = re.compile(r"aws_secretsmanager_secret_version")
     offenders = [
         str(path.relative_to(MODULE_DIR))
         for path in MODULE_DIR.rglob("*.tf")
-        if ".terraform" not in path.parts
+        if not {".terraform", "fixtures"} & set(path.parts)
         and not any(part.startswith(".venv") for part in path.parts)
-        and pattern.search(path.read_text())
+        and "aws_secretsmanager_secret_version" in path.read_text()
     ]
     assert offenders == []
-    assert not [key for key in module().labelled("resource") if key[0] == pattern.pattern]
 
 
 def test_resources_are_named_this_unless_one_of_several():
     # One resource of a type is "this"; a second of the same type is named for its purpose.
     names_by_type: dict[str, list[str]] = {}
-    for resource_type, name in module().labelled("resource"):
-        names_by_type.setdefault(resource_type, []).append(name)
+    for content in module_files().values():
+        for resource_type, name, _ in labelled(content, "resource"):
+            names_by_type.setdefault(resource_type, []).append(name)
     for resource_type, names in names_by_type.items():
         if len(names) == 1 and resource_type not in {
             "aws_eks_pod_identity_association",  # belongs to the ESO role, named like it
         }:
             assert names == ["this"], f"{resource_type}: {names}"
-
-
-def test_every_resource_and_policy_document_is_counted_on_create():
-    # create = false must create nothing: each block's count mentions local.create.
-    for kind in ("resource", "data"):
-        for (block_type, name), body in module().labelled(kind).items():
-            if kind == "data" and block_type in {
-                "aws_partition",
-                "aws_caller_identity",
-                "aws_region",
-            }:
-                continue
-            assert "local.create" in str(body.get("count", "")), f"{block_type}.{name}"
-
-
-def test_versions_are_minimum_only():
-    terraform = module().files["versions.tf"]["terraform"][0]
-    assert evaluate(decode(terraform["required_version"]), {}) == ">= 1.5"
-    aws = terraform["required_providers"][0]["aws"]
-    assert evaluate(decode(aws["source"]), {}) == "hashicorp/aws"
-    assert re.fullmatch(r">= 5\.\d+", evaluate(decode(aws["version"]), {}))
 
 
 def test_every_iam_statement_says_who_uses_it():

@@ -1,0 +1,136 @@
+"""The module's IAM policies as Terraform renders them, for every mode/feature combination.
+
+One root module with one `module` block per combination, applied offline once per process
+(tests/terraform/harness.py), gives each `aws_iam_policy_document` of each call: the provider's
+own rendering, read back from the state. The function's policies are rendered for an existing
+secret (ARN below) unless replicated; replicas (function or ESO read policy) need a created one.
+
+    combinations()            every Combination (label, module inputs)
+    render(combinations)      {label: {document name: policy}}, rendered once per process
+    policy_of(combination)    the policy a combination is about (function or ESO read)
+    function_policies()       {trigger mode: the function role's policy}
+
+Raises harness.Unavailable where terraform or the offline provider is absent.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tests.terraform import harness
+
+ACCOUNT_ID = "123456789012"
+REGION = "eu-central-1"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:ecr-token-rotator-AbCdEf"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+REPLICA_KMS_KEY_ARN = KMS_KEY_ARN.replace(REGION, "eu-west-1")
+VPC_CONFIG = {"subnet_ids": ["subnet-0abc1234"], "security_group_ids": ["sg-0abc1234"]}
+DESTINATION_ARNS = {
+    "sqs": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:ecr-token-rotator-failures",
+    "sns": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:ecr-token-rotator-failures",
+    "lambda": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:ecr-token-rotator-failures",
+    "events": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/ecr-token-rotator-failures",
+    "s3": "arn:aws:s3:::ecr-token-rotator-failures",
+}
+
+
+@dataclass(frozen=True)
+class Combination:
+    policy: str  # "function" or "eso_read"
+    mode: str = ""  # trigger mode of the function
+    kms: bool = False
+    tracing: bool = False
+    vpc: bool = False
+    destination: str | None = None  # kind of on-failure destination (DESTINATION_ARNS key)
+    replica: bool = False  # a created secret replicated under a customer-managed key
+
+    @property
+    def label(self) -> str:
+        if self.policy == "eso_read":
+            return "eso_read" + ("+kms+replica" if self.kms else "")
+        features = [
+            name
+            for name, on in (
+                ("kms", self.kms),
+                ("replica", self.replica),
+                ("tracing", self.tracing),
+                ("vpc", self.vpc),
+            )
+            if on
+        ]
+        if self.destination:
+            features.append(f"destination-{self.destination}")
+        return "+".join([f"function:{self.mode}", *features])
+
+    @property
+    def call(self) -> str:
+        """The module block's name: the label as a Terraform identifier."""
+        return re.sub(r"[^A-Za-z0-9_]", "_", self.label)
+
+    def module_inputs(self) -> dict[str, Any]:
+        if self.policy == "eso_read":
+            if not self.kms:
+                return {"create_secret": False, "secret_arn": SECRET_ARN}
+            return {
+                "secret_kms_key_arn": KMS_KEY_ARN,
+                "secret_replicas": [{"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}],
+            }
+        inputs: dict[str, Any] = {"trigger_mode": self.mode}
+        if self.replica:
+            inputs["secret_replicas"] = [{"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}]
+        else:
+            inputs.update(create_secret=False, secret_arn=SECRET_ARN)
+        if self.kms:
+            inputs["secret_kms_key_arn"] = KMS_KEY_ARN
+        if self.tracing:
+            inputs["enable_xray_tracing"] = True
+        if self.vpc:
+            inputs["vpc_config"] = VPC_CONFIG
+        if self.destination:
+            inputs["on_failure_destination_arn"] = DESTINATION_ARNS[self.destination]
+        return inputs
+
+
+def combinations() -> list[Combination]:
+    found = []
+    for mode in ("schedule", "rotation"):
+        # Rotation invocations are synchronous: a destination is refused there by a precondition.
+        destinations = [None, *DESTINATION_ARNS] if mode == "schedule" else [None]
+        for kms, tracing, vpc in itertools.product((False, True), repeat=3):
+            for destination in destinations:
+                found.append(Combination("function", mode, kms, tracing, vpc, destination))
+        found.append(Combination("function", mode, kms=True, replica=True))
+    found += [Combination("eso_read"), Combination("eso_read", kms=True)]
+    return found
+
+
+@cache
+def render(selection: tuple[Combination, ...]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{label: {document name: policy}} for these combinations, rendered once per process."""
+    calls = {combination.call: combination.module_inputs() for combination in selection}
+    with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-policies-") as tmp:
+        rendered = harness.render_policy_documents(calls, Path(tmp))
+    return {combination.label: rendered[combination.call] for combination in selection}
+
+
+def policy_of(
+    combination: Combination, rendered: dict[str, dict[str, dict[str, Any]]] | None = None
+) -> dict[str, Any]:
+    """The policy a combination is about: the function role's, or the ESO read policy (a copy:
+    the rendering is cached)."""
+    documents = (rendered or render((combination,)))[combination.label]
+    return copy.deepcopy(documents["function" if combination.policy == "function" else "eso_read"])
+
+
+def function_policies() -> dict[str, dict[str, Any]]:
+    """The function role's policy in each trigger mode, every optional feature off."""
+    selection = (Combination("function", "schedule"), Combination("function", "rotation"))
+    rendered = render(selection)
+    return {combination.mode: policy_of(combination, rendered) for combination in selection}
