@@ -39,7 +39,7 @@ variable "probe_repository" {
 }
 
 variable "probe_tag" {
-  description = "Tag of that image, e.g. stable."
+  description = "Tag of that image (it must exist), e.g. stable."
   type        = string
 }
 

@@ -1,2 +1,2 @@
-"""Tests of examples/: the manifests each example renders, their values, and what ESO and the
-kubelet make of them. The helpers here also render the committed copies (`make manifests`)."""
+"""Tests of examples/: each example applied by Terraform (offline), the manifests it renders, and
+what ESO and the kubelet make of them."""

@@ -19,7 +19,10 @@ import base64
 import re
 from collections.abc import Callable, Mapping
 
-from tests.terraform.hcl_eval import Unsupported
+
+class Unsupported(Exception):
+    """A template construct outside the subset rendered here (rather than a guess)."""
+
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _TOKEN = re.compile(

@@ -20,7 +20,8 @@ from tests.examples.cluster import (
     load_manifests,
     login_for_image,
 )
-from tests.examples.offline_apply import EXAMPLES_DIR, example_names
+from tests.terraform.harness import EXAMPLES as EXAMPLES_DIR
+from tests.terraform.harness import example_names
 
 REGIONS = ("eu-central-1", "eu-west-1")
 REGISTRY_IDS = ("123456789012", "210987654321")

@@ -1,20 +1,21 @@
-"""The examples' manifests agree with their Terraform and with each other.
+"""The examples' manifests agree with what Terraform created and with each other.
 
-Values come from the example's own evaluation (offline_apply: module inputs and outputs for the
-example's default variables); the manifests are the committed rendered copies, which the first
-test proves are what the templates render.
+Each example is applied by Terraform, offline (tests/examples/conftest.py, provider 6.x): the
+manifests are the ones its `local_file`s wrote, the values come from its state (the module's
+resources: the secret, the roles and their trust policies, the schedule, the alarm). Skipped where
+terraform or ../shared is absent.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.examples.cluster import load_manifests
-from tests.examples.offline_apply import Example, example_names
-from tests.examples.render import stale
+from tests.terraform.harness import AppliedExample, example_names
 
 EXAMPLES = example_names()
 TOKEN_LIFETIME_HOURS = 12
@@ -29,30 +30,39 @@ ESO_METRICS = {
 }
 
 
-@pytest.fixture(scope="module", params=EXAMPLES)
-def example(request) -> Example:
-    return Example(request.param)
+@pytest.fixture(params=EXAMPLES)
+def example(request, applied) -> AppliedExample:
+    return applied(request.param, 6)
 
 
-def objects(example: Example, kind: str | None = None) -> list[dict[str, Any]]:
-    found = [obj for _, obj in load_manifests(example.path / "manifests" / "rendered")]
+def objects(example: AppliedExample, kind: str | None = None) -> list[dict[str, Any]]:
+    found = [
+        document
+        for _, text in sorted(example.generated.items())
+        for document in yaml.safe_load_all(text)
+        if document is not None
+    ]
     return [obj for obj in found if kind is None or obj.get("kind") == kind]
 
 
-def output(example: Example, name: str) -> Any:
-    return example.scope["module"][example.module_call[0]][name]()
+def one(example: AppliedExample, address: str) -> dict[str, Any]:
+    """The state values of the module's (or the example's) one resource at this address."""
+    (values,) = example.resources(address)
+    return values
+
+
+def secret_regions(example: AppliedExample) -> set[str]:
+    secret = one(example, "module.ecr_token_rotator.aws_secretsmanager_secret.this")
+    return {secret["arn"].split(":")[3], *(replica["region"] for replica in secret["replica"])}
+
+
+def trust(example: AppliedExample) -> list[dict[str, Any]]:
+    role = one(example, "module.ecr_token_rotator.aws_iam_role.eso")
+    return json.loads(role["assume_role_policy"])["Statement"]
 
 
 def test_there_are_the_four_examples():
     assert EXAMPLES == ["complete", "eks-irsa", "rotation-multi-region", "static-credentials"]
-
-
-def test_rendered_copies_are_fresh(example):
-    assert stale(example) == [], "run `make manifests` and commit examples/*/manifests/rendered"
-
-
-def test_module_inputs_pass_the_module_validations_and_preconditions(example):
-    assert example.module_errors() == []
 
 
 def test_eso_objects_use_the_current_api_and_template_engine(example):
@@ -73,7 +83,7 @@ def test_external_secrets_read_the_module_secret_through_a_store_of_the_example(
         if obj["kind"] in ("SecretStore", "ClusterSecretStore")
     }
     namespaces = {obj["metadata"]["name"]: obj for obj in objects(example, "Namespace")}
-    secret_regions = {output(example, "region"), *output(example, "secret_replica_arns")}
+    secret_name = one(example, "module.ecr_token_rotator.aws_secretsmanager_secret.this")["name"]
     assert stores
     for obj in objects(example):
         if obj["kind"] not in ("ExternalSecret", "ClusterExternalSecret"):
@@ -84,10 +94,8 @@ def test_external_secrets_read_the_module_secret_through_a_store_of_the_example(
         store = stores[
             (ref["kind"], ref["name"], namespace if ref["kind"] == "SecretStore" else None)
         ]
-        assert store["spec"]["provider"]["aws"]["region"] in secret_regions
-        assert {item["remoteRef"]["key"] for item in spec["data"]} == {
-            output(example, "secret_name")
-        }
+        assert store["spec"]["provider"]["aws"]["region"] in secret_regions(example)
+        assert {item["remoteRef"]["key"] for item in spec["data"]} == {secret_name}
         if obj["kind"] == "ExternalSecret":
             labels = namespaces[namespace]["metadata"].get("labels", {})
         else:  # a namespace the ClusterExternalSecret selects
@@ -124,7 +132,7 @@ def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return True
 
 
-def pod_specs(example: Example) -> list[tuple[str, dict[str, Any]]]:
+def pod_specs(example: AppliedExample) -> list[tuple[str, dict[str, Any]]]:
     specs = []
     for obj in objects(example):
         if obj["kind"] == "Pod":
@@ -143,7 +151,7 @@ def test_every_workload_pulls_with_the_pull_secret_from_a_covered_registry(examp
         (obj["metadata"]["namespace"], obj["metadata"]["name"]): obj
         for obj in objects(example, "ServiceAccount")
     }
-    hosts = output(example, "registry_hosts")
+    hosts = example.outputs["registry_hosts"]
     assert pod_specs(example)
     for namespace, spec in pod_specs(example):
         names = [ref["name"] for ref in spec.get("imagePullSecrets", [])]
@@ -157,21 +165,24 @@ def test_every_workload_pulls_with_the_pull_secret_from_a_covered_registry(examp
 
 
 def test_the_store_authenticates_as_the_identity_the_module_trusts(example):
-    inputs = example.module_inputs
+    read_policy = one(example, "module.ecr_token_rotator.data.aws_iam_policy_document.eso_read")
     for store in objects(example):
         if store["kind"] not in ("SecretStore", "ClusterSecretStore"):
             continue
         auth = store["spec"]["provider"]["aws"].get("auth")
         if auth is None:  # default credential chain of the controller: EKS Pod Identity
-            assert inputs.get("create_eso_role") is True
-            assert inputs.get("eso_pod_identity") or inputs.get("eso_pod_identity_cluster_name")
+            (statement,) = [s for s in trust(example) if s["Sid"] == "EsoPodIdentity"]
+            assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+            assert example.of_type("aws_eks_pod_identity_association")  # module's or example's
         elif "jwt" in auth:  # IRSA with the named service account
             ref = auth["jwt"]["serviceAccountRef"]
-            assert inputs.get("eso_oidc_provider_arn")
-            assert (ref["namespace"], ref["name"]) == (
-                inputs["eso_namespace"],
-                inputs["eso_service_account"],
-            )
+            (statement,) = [s for s in trust(example) if s["Sid"] == "EsoIrsa"]
+            subjects = [
+                value
+                for variable, value in statement["Condition"]["StringEquals"].items()
+                if variable.endswith(":sub")
+            ]
+            assert subjects == [f"system:serviceaccount:{ref['namespace']}:{ref['name']}"]
             account = next(
                 obj
                 for obj in objects(example, "ServiceAccount")
@@ -179,15 +190,15 @@ def test_the_store_authenticates_as_the_identity_the_module_trusts(example):
                 == (ref["namespace"], ref["name"])
             )
             annotation = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-            assert annotation == output(example, "eso_role_arn")
+            assert annotation == one(example, "module.ecr_token_rotator.aws_iam_role.eso")["arn"]
         else:  # static keys: an IAM principal of the example holds the module's read policy
             assert set(auth) == {"secretRef"}
-            policies = example.hcl.labelled("resource")
-            assert any(
-                "module.ecr_token_rotator.eso_read_policy_json" in str(body.get("policy"))
-                for (kind, _), body in policies.items()
-                if kind in ("aws_iam_group_policy", "aws_iam_user_policy", "aws_iam_role_policy")
-            )
+            policies = [
+                values["policy"]
+                for kind in ("aws_iam_group_policy", "aws_iam_user_policy", "aws_iam_role_policy")
+                for values in example.of_type(kind)
+            ]
+            assert read_policy["json"] in policies
 
 
 def go_duration_hours(text: str) -> float:
@@ -198,21 +209,27 @@ def go_duration_hours(text: str) -> float:
     return hours + minutes / 60 + seconds / 3600
 
 
-def refresh_period_hours(inputs: dict[str, Any]) -> float:
-    """The longest gap between two refreshes the module's trigger allows."""
-    if inputs.get("trigger_mode") == "rotation":
-        expression = inputs.get("rotation_schedule_expression", "rate(6 hours)")
+def refresh_period_hours(example: AppliedExample) -> float:
+    """The longest gap between two refreshes of the trigger the module created."""
+    rotations = example.resources(
+        "module.ecr_token_rotator.aws_secretsmanager_secret_rotation.this"
+    )
+    if rotations:
+        expression = rotations[0]["rotation_rules"][0]["schedule_expression"]
         window = 1  # Secrets Manager starts a rotation anywhere in a window of up to an hour
     else:
-        expression = inputs.get("schedule_expression", "rate(6 hours)")
+        expression = one(example, "module.ecr_token_rotator.aws_cloudwatch_event_rule.this")[
+            "schedule_expression"
+        ]
         window = 0
     number, unit = re.fullmatch(r"rate\((\d+) (hours?|minutes)\)", expression).groups()
     return int(number) / (60 if unit == "minutes" else 1) + window
 
 
 def test_refresh_arithmetic_stays_well_inside_the_token_lifetime(example):
-    period = refresh_period_hours(example.module_inputs)
-    staleness = example.module_inputs.get("alarms", {}).get("staleness_window_hours", 8)
+    period = refresh_period_hours(example)
+    alarm = one(example, "module.ecr_token_rotator.aws_cloudwatch_metric_alarm.staleness")
+    staleness = alarm["period"] / 3600
     intervals = [
         go_duration_hours(spec["refreshInterval"])
         for obj in objects(example)
@@ -225,8 +242,8 @@ def test_refresh_arithmetic_stays_well_inside_the_token_lifetime(example):
     assert period < staleness < TOKEN_LIFETIME_HOURS
 
 
-def test_prometheus_rules_watch_the_pull_secret_with_esos_metrics():
-    example = Example("complete")
+def test_prometheus_rules_watch_the_pull_secret_with_esos_metrics(applied):
+    example = applied("complete", 6)
     rules = objects(example, "PrometheusRule")
     pull_secret = objects(example, "ExternalSecret")[0]["metadata"]["name"]
     assert len(rules) == 1

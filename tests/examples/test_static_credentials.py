@@ -8,7 +8,7 @@ import re
 import shlex
 
 from tests.examples.cluster import load_manifests
-from tests.examples.offline_apply import EXAMPLES_DIR
+from tests.terraform.harness import EXAMPLES as EXAMPLES_DIR
 
 EXAMPLE = EXAMPLES_DIR / "static-credentials"
 

@@ -43,7 +43,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SHARED", REPO.parent / "shared")).resolve()
 OFFLINE_PROVIDER = SHARED / "tools" / "offline_aws_provider"
-OFFLINE_DIR = Path(os.environ.get("OFFLINE_AWS_PROVIDER_DIR", "/tmp/offline-aws-provider"))
+# setup.sh's own default: one setup serves every checkout on the machine.
+OFFLINE_DIR = Path(
+    os.environ.get("OFFLINE_AWS_PROVIDER_DIR", Path(tempfile.gettempdir()) / "offline-aws-provider")
+)
 PROVIDER_VERSIONS = {5: "5.100.0", 6: "6.47.0"}
 MAJORS = tuple(PROVIDER_VERSIONS)
 MINIMUM_TERRAFORM = (1, 11)
@@ -70,7 +73,9 @@ class Unavailable(Exception):
 
 
 class TerraformFailed(Exception):
-    def __init__(self, command: Sequence[str], cwd: Path, result: subprocess.CompletedProcess) -> None:
+    def __init__(
+        self, command: Sequence[str], cwd: Path, result: subprocess.CompletedProcess
+    ) -> None:
         super().__init__(
             f"terraform {' '.join(command)} (in {cwd}) exited {result.returncode}:\n"
             f"{result.stdout}\n{result.stderr}"
@@ -201,7 +206,8 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
     return {
         name
         for name in names
-        if name in ignored or name.endswith((".tfstate", ".tfstate.backup", ".tfplan", ".py"))
+        if name in ignored
+        or name.endswith((".tfstate", ".tfstate.backup", ".tfplan", ".py"))
         or name == "__pycache__"
     }
 
@@ -236,24 +242,29 @@ def pin_provider(root: Path, major: int) -> None:
 # ---- the module's terraform test suites ------------------------------------------------------
 
 
-def test_directories(major: int) -> list[str]:
+def suite_directories(major: int) -> list[str]:
     return [TEST_DIRECTORY, f"{TEST_DIRECTORY}/provider-{major}"]
 
 
 def run_module_tests(major: int, workdir: Path) -> str:
-    """`terraform test` of every suite on one major; the output, or TerraformFailed."""
+    """`terraform validate` of the module, then `terraform test` of every suite, on one major;
+    the output, or TerraformFailed."""
     terraform = offline_terraform()
     module = copy_module(workdir / f"module-{major}", major)
+    release = PROVIDER_VERSIONS[major]
     output = []
     with reattached_provider(major) as reattach:
-        for directory in test_directories(major):
+        for directory in suite_directories(major):
             terraform.run(
                 "init", "-no-color", "-backend=false", f"-test-directory={directory}", cwd=module
             )
+            if not output:
+                validate = terraform.run("validate", "-no-color", cwd=module, extra_env=reattach)
+                output.append(f"# hashicorp/aws {release}: terraform validate\n{validate.stdout}")
             result = terraform.run(
                 "test", "-no-color", f"-test-directory={directory}", cwd=module, extra_env=reattach
             )
-            output.append(f"# hashicorp/aws {PROVIDER_VERSIONS[major]}: {directory}\n{result.stdout}")
+            output.append(f"# hashicorp/aws {release}: {directory}\n{result.stdout}")
     return "\n".join(output)
 
 
@@ -275,20 +286,29 @@ class AppliedExample:
     generated: dict[str, str]  # relative path under manifests/generated -> text
     log: list[str] = field(default_factory=list)
 
-    def resources(self, address_suffix: str) -> list[dict[str, Any]]:
-        """State values of every resource whose address ends with `address_suffix`."""
-        found = []
+    def _walk(self) -> Iterator[dict[str, Any]]:
+        modules = [self.state.get("values", {}).get("root_module", {})]
+        while modules:
+            module = modules.pop()
+            yield from module.get("resources", [])
+            modules += module.get("child_modules", [])
 
-        def walk(module: Mapping[str, Any]) -> None:
-            for resource in module.get("resources", []):
-                address = re.sub(r"\[[^\]]*\]", "", resource["address"])
-                if address.endswith(address_suffix):
-                    found.append(resource["values"])
-            for child in module.get("child_modules", []):
-                walk(child)
+    def resources(self, address: str) -> list[dict[str, Any]]:
+        """State values of every instance at `address` (without instance keys), e.g.
+        "module.ecr_token_rotator.aws_iam_role.eso" or "aws_iam_group_policy.eso"."""
+        return [
+            resource["values"]
+            for resource in self._walk()
+            if re.sub(r"\[[^\]]*\]", "", resource["address"]) == address
+        ]
 
-        walk(self.state.get("values", {}).get("root_module", {}))
-        return found
+    def of_type(self, resource_type: str) -> list[dict[str, Any]]:
+        """State values of every managed resource of a type, in any module."""
+        return [
+            resource["values"]
+            for resource in self._walk()
+            if resource["mode"] == "managed" and resource["type"] == resource_type
+        ]
 
 
 def example_inputs(name: str) -> list[str]:
@@ -324,9 +344,7 @@ def apply_example(name: str, major: int, workdir: Path) -> AppliedExample:
     log.append("terraform plan -detailed-exitcode: no changes")
     outputs = {
         key: value["value"]
-        for key, value in json.loads(
-            terraform.run("output", "-json", cwd=root).stdout
-        ).items()
+        for key, value in json.loads(terraform.run("output", "-json", cwd=root).stdout).items()
     }
     state = json.loads(terraform.run("show", "-json", cwd=root).stdout)
     generated_dir = root / GENERATED
@@ -490,7 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     except Unavailable as e:
         print(f"skipped: {e}")
         return 0
-    print(f"terraform: {terraform.binary}; offline hashicorp/aws {', '.join(PROVIDER_VERSIONS[m] for m in majors)}")
+    releases = ", ".join(PROVIDER_VERSIONS[major] for major in majors)
+    print(f"terraform: {terraform.binary}; offline hashicorp/aws {releases}")
     if args.what == "setup":
         return 0
     with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-tf-") as tmp:

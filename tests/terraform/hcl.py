@@ -42,7 +42,9 @@ def literal(raw: Any) -> Any:
     if isinstance(raw, list):
         return [literal(item) for item in raw]
     if isinstance(raw, dict):
-        return {key.strip('"'): literal(value) for key, value in raw.items() if not key.startswith("__")}
+        return {
+            key.strip('"'): literal(value) for key, value in raw.items() if not key.startswith("__")
+        }
     return raw
 
 

@@ -84,7 +84,9 @@ class Combination:
             }
         inputs: dict[str, Any] = {"trigger_mode": self.mode}
         if self.replica:
-            inputs["secret_replicas"] = [{"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}]
+            inputs["secret_replicas"] = [
+                {"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}
+            ]
         else:
             inputs.update(create_secret=False, secret_arn=SECRET_ARN)
         if self.kms:

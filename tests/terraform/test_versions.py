@@ -73,13 +73,17 @@ def test_every_recorded_feature_is_used_and_the_table_is_complete():
 
 def test_the_minimum_is_the_newest_release_any_unguarded_feature_needs():
     needed = max(
-        version(release) for feature, (release, _) in ACCEPTED_FROM.items() if feature not in GUARDED
+        version(release)
+        for feature, (release, _) in ACCEPTED_FROM.items()
+        if feature not in GUARDED
     )
     assert minimum(required_versions()["aws"]) == needed
 
 
 def test_every_guarded_feature_is_refused_below_its_release_by_a_tested_precondition():
-    tested = (MODULE_DIR / "tests" / "terraform" / "provider-5" / "provider_5.tftest.hcl").read_text()
+    tested = (
+        MODULE_DIR / "tests" / "terraform" / "provider-5" / "provider_5.tftest.hcl"
+    ).read_text()
     floor = minimum(required_versions()["aws"])
     for feature, run in GUARDED.items():
         assert version(ACCEPTED_FROM[feature][0]) > floor, f"{feature} needs no guard"
