@@ -239,3 +239,21 @@ def test_every_lambda_invoke_with_a_payload_works_with_aws_cli_v2():
     assert commands
     for name, command in commands:
         assert "--cli-binary-format raw-in-base64-out" in command, (name, command)
+
+
+def test_troubleshooting_says_what_apply_does_and_how_to_recover():
+    troubleshooting = section("Troubleshooting")
+    # The payload Terraform sends (trigger.tf), for which the function waits out IAM propagation.
+    assert 'apply_invocation_input = { invoked_by = "terraform-apply" }' in (
+        MODULE_DIR / "trigger.tf"
+    ).read_text()
+    for phrase in (
+        '`{"invoked_by": "terraform-apply"}`',
+        "`lambda_timeout`",  # the function's timeout bounds the wait
+        "rotate_immediately = false",  # rotation mode's first apply
+        "A previous rotation isn't complete",  # apply in rotation mode with a stale AWSPENDING
+        "repair",
+        "ReservedConcurrentExecutions",  # the quota error, and why no reservation is the default
+        "another region",
+    ):
+        assert phrase in troubleshooting, phrase

@@ -57,7 +57,7 @@ run "accepts_arns_of_every_kind_and_partition" {
 
   variables {
     create_secret                    = false
-    secret_arn                       = "arn:aws-eusc:secretsmanager:eu-central-1:123456789012:secret:team/ecr+pull=.@_-AbCdEf"
+    secret_arn                       = "arn:aws-eusc:secretsmanager:eusc-de-east-1:123456789012:secret:team/ecr+pull=.@_-AbCdEf"
     secret_kms_key_arn               = "arn:aws:kms:eu-central-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
     cloudwatch_log_group_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     role_permissions_boundary_arn    = "arn:aws:iam::aws:policy/PowerUserAccess"
