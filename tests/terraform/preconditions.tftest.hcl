@@ -2,18 +2,7 @@
 # combination it exists for, with the inputs it names, and holds on its neighbour.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_caller_identity.current
-    values = { account_id = "123456789012" }
-  }
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws", dns_suffix = "amazonaws.com" }
-  }
-  override_data {
-    target = data.aws_region.current
-    values = { name = "eu-central-1", region = "eu-central-1" }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 variables {

@@ -2,22 +2,7 @@
 # the contract of the Lambda package), and the outputs, null-safe with create = false.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_caller_identity.current
-    values = { account_id = "123456789012" }
-  }
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws", dns_suffix = "amazonaws.com" }
-  }
-  override_data {
-    target = data.aws_region.current
-    values = { name = "eu-central-1", region = "eu-central-1" }
-  }
-
-  mock_resource "aws_secretsmanager_secret" {
-    defaults = { arn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-token-rotator-AbCdEf" }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 variables {
