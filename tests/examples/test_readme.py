@@ -244,9 +244,10 @@ def test_every_lambda_invoke_with_a_payload_works_with_aws_cli_v2():
 def test_troubleshooting_says_what_apply_does_and_how_to_recover():
     troubleshooting = section("Troubleshooting")
     # The payload Terraform sends (trigger.tf), for which the function waits out IAM propagation.
-    assert 'apply_invocation_input = { invoked_by = "terraform-apply" }' in (
-        MODULE_DIR / "trigger.tf"
-    ).read_text()
+    assert (
+        'apply_invocation_input = { invoked_by = "terraform-apply" }'
+        in (MODULE_DIR / "trigger.tf").read_text()
+    )
     for phrase in (
         '`{"invoked_by": "terraform-apply"}`',
         "`lambda_timeout`",  # the function's timeout bounds the wait
