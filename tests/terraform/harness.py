@@ -415,13 +415,22 @@ def write_rendered(applied: AppliedExample) -> None:
 # ---- policies as Terraform renders them --------------------------------------------------------
 
 
-def render_policy_documents(
+@dataclass
+class RenderedModules:
+    """What Terraform renders for each module call: {call: {document name: policy}} of its
+    aws_iam_policy_document data sources, and the input of its apply-time invocation."""
+
+    documents: dict[str, dict[str, dict[str, Any]]]
+    invocation_inputs: dict[str, Any]
+
+
+def render_modules(
     calls: Mapping[str, Mapping[str, Any]], workdir: Path, major: int = 6
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """{call: {document name: policy}} of every aws_iam_policy_document the module renders,
-    for each call's inputs: one root module with one module block per call, planned offline
-    and read back from the plan. Calls whose documents are known only after apply (a created
-    secret's ARN) are applied, those alone (-target), and read back from the state."""
+) -> RenderedModules:
+    """Every aws_iam_policy_document the module renders (and its invocation's input), for each
+    call's inputs: one root module with one module block per call, planned offline and read
+    back from the plan. Calls whose documents are known only after apply (a created secret's
+    ARN) are applied, those alone (-target), and read back from the state."""
     terraform = offline_terraform()
     root = workdir / f"policies-{major}"
     root.mkdir(parents=True, exist_ok=True)
@@ -451,7 +460,13 @@ def render_policy_documents(
             )
             state = json.loads(terraform.run("show", "-json", cwd=root, extra_env=reattach).stdout)
             documents.update(_policy_documents(state, pending))
-    return documents
+    inputs = {
+        module["address"].removeprefix("module."): json.loads(resource["values"]["input"])
+        for module in plan["planned_values"]["root_module"].get("child_modules", [])
+        for resource in module.get("resources", [])
+        if resource["type"] == "aws_lambda_invocation"
+    }
+    return RenderedModules(documents, inputs)
 
 
 def _policy_documents(

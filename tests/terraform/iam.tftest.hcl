@@ -65,10 +65,11 @@ run "schedule_mode_grants_exactly_what_a_refresh_needs" {
       Version = "2012-10-17"
       Statement = [
         {
-          # the function reads the document and writes the new version
+          # the function reads the document, writes the new version and moves AWSCURRENT to it
+          # (the compare-and-swap)
           Sid      = "SecretReadWrite"
           Effect   = "Allow"
-          Action   = ["secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue"]
+          Action   = ["secretsmanager:UpdateSecretVersionStage", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue"]
           Resource = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-token-rotator-AbCdEf"
         },
         {
@@ -98,7 +99,7 @@ run "schedule_mode_grants_exactly_what_a_refresh_needs" {
   }
 }
 
-run "rotation_mode_adds_the_version_stage_calls" {
+run "rotation_mode_adds_describe_secret" {
   command = plan
 
   variables {
@@ -117,7 +118,7 @@ run "rotation_mode_adds_the_version_stage_calls" {
       ]
       Resource = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-token-rotator-AbCdEf"
     })
-    error_message = "rotation mode: also DescribeSecret and UpdateSecretVersionStage, on the secret only"
+    error_message = "rotation mode: also DescribeSecret, on the secret only"
   }
 
   assert {

@@ -9,6 +9,7 @@ secret (ARN below) unless replicated; replicas (function or ESO read policy) nee
     render(combinations)      {label: {document name: policy}}, rendered once per process
     policy_of(combination)    the policy a combination is about (function or ESO read)
     function_policies()       {trigger mode: the function role's policy}
+    apply_invocation_inputs() {trigger mode: the payload of the apply-time invocation}
 
 Raises harness.Unavailable where terraform or the offline provider is absent.
 """
@@ -114,12 +115,16 @@ def combinations() -> list[Combination]:
 
 
 @cache
-def render(selection: tuple[Combination, ...]) -> dict[str, dict[str, dict[str, Any]]]:
-    """{label: {document name: policy}} for these combinations, rendered once per process."""
+def _rendered(selection: tuple[Combination, ...]) -> harness.RenderedModules:
     calls = {combination.call: combination.module_inputs() for combination in selection}
     with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-policies-") as tmp:
-        rendered = harness.render_policy_documents(calls, Path(tmp))
-    return {combination.label: rendered[combination.call] for combination in selection}
+        return harness.render_modules(calls, Path(tmp))
+
+
+def render(selection: tuple[Combination, ...]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{label: {document name: policy}} for these combinations, rendered once per process."""
+    documents = _rendered(selection).documents
+    return {combination.label: documents[combination.call] for combination in selection}
 
 
 def policy_of(
@@ -131,8 +136,16 @@ def policy_of(
     return copy.deepcopy(documents["function" if combination.policy == "function" else "eso_read"])
 
 
+MODES = (Combination("function", "schedule"), Combination("function", "rotation"))
+
+
 def function_policies() -> dict[str, dict[str, Any]]:
     """The function role's policy in each trigger mode, every optional feature off."""
-    selection = (Combination("function", "schedule"), Combination("function", "rotation"))
-    rendered = render(selection)
-    return {combination.mode: policy_of(combination, rendered) for combination in selection}
+    rendered = render(MODES)
+    return {combination.mode: policy_of(combination, rendered) for combination in MODES}
+
+
+def apply_invocation_inputs() -> dict[str, Any]:
+    """{trigger mode: the payload of the module's apply-time invocation}, as Terraform plans it."""
+    inputs = _rendered(MODES).invocation_inputs
+    return {combination.mode: inputs[combination.call] for combination in MODES}
