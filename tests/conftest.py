@@ -19,7 +19,15 @@ from tests.support.secrets_manager_model import faithful_versions
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "eu-central-1"
-FUNCTION_ENV = ("SECRET_ID", "ECR_REGIONS", "ECR_REGISTRY_IDS", "PROBE_IMAGES", "LOG_LEVEL")
+FUNCTION_ENV = (
+    "SECRET_ID",
+    "ECR_REGIONS",
+    "ECR_REGISTRY_IDS",
+    "ECR_ENDPOINT_TYPES",
+    "ECR_PUBLIC",
+    "PROBE_IMAGES",
+    "LOG_LEVEL",
+)
 
 
 @pytest.fixture(autouse=True)

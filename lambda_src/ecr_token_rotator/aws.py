@@ -10,15 +10,26 @@ with jittered backoff, throttling included) instead of a home-made loop; deadlin
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import boto3
 import botocore
 import botocore.loaders
 from botocore.config import Config as BotocoreConfig
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    SSOError,
+    TokenRetrievalError,
+)
 
 from . import __version__
 
@@ -30,6 +41,25 @@ if TYPE_CHECKING:
 
 # Endpoint unreachable, DNS, connect/read timeouts, TLS: "check the network path" errors.
 NETWORK_ERRORS = (ConnectionError, HTTPClientError)
+# No usable credentials on the caller's side (an SSO session that expired, a profile without keys).
+CREDENTIAL_ERRORS = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    SSOError,
+    TokenRetrievalError,
+)
+# AWS's answers to credentials it does not accept (unknown, expired, or from another partition).
+REJECTED_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
 USER_AGENT = f"ecr-token-rotator/{__version__}"
 
 _lock = threading.Lock()
@@ -51,6 +81,8 @@ def client(service: Literal["ecr"], region: str, policy: CallPolicy) -> ECRClien
 def client(
     service: Literal["secretsmanager"], region: str, policy: CallPolicy
 ) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["ecr-public"], region: str, policy: CallPolicy) -> Any: ...  # noqa: ANN401 - no type stubs for ecr-public in the dev dependencies
 def client(service: str, region: str, policy: CallPolicy) -> Any:
     key = (service, region, policy)
     shared = session()
@@ -110,4 +142,96 @@ def is_access_denied(error: ClientError) -> bool:
     return (
         error_code(error) in {"AccessDeniedException", "AccessDenied"}
         or status == HTTPStatus.FORBIDDEN
+    )
+
+
+# ---- what to tell the operator, depending on where the code runs ----------------------------
+
+
+class Service(NamedTuple):
+    label: str  # in messages
+    endpoint_variable: str  # botocore's AWS_ENDPOINT_URL_<...> for it
+    vpc_endpoint: str | None  # the interface VPC endpoint service (com.amazonaws.<region>.<...>)
+
+
+SECRETS_MANAGER = Service("Secrets Manager", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "secretsmanager")
+ECR = Service("ECR", "AWS_ENDPOINT_URL_ECR", "ecr.api")
+ECR_PUBLIC = Service("ECR Public", "AWS_ENDPOINT_URL_ECR_PUBLIC", None)
+
+
+def in_lambda() -> bool:
+    """Lambda's runtime sets AWS_LAMBDA_FUNCTION_NAME; a machine running the CLI does not."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def configured_endpoint(service: Service) -> tuple[str, str] | None:
+    """(variable, URL) when the environment points botocore at an endpoint of one's own (a local
+    test server such as moto), the way botocore reads it."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return None
+    for variable in (service.endpoint_variable, "AWS_ENDPOINT_URL"):
+        url = os.environ.get(variable)
+        if url:
+            return variable, url
+    return None
+
+
+def network_hint(service: Service, region: str, endpoint_url: str | None) -> str:
+    """What to check when `service` could not be reached, for where this code runs."""
+    configured = configured_endpoint(service)
+    if configured:
+        variable, url = configured
+        return f"{url} comes from {variable}: check that the server there is running"
+    if in_lambda():
+        path = (
+            f"a NAT gateway or the com.amazonaws.{region}.{service.vpc_endpoint} interface endpoint"
+            if service.vpc_endpoint
+            else f"a NAT gateway ({service.label} has no VPC endpoint)"
+        )
+        return (
+            f"check the function's network path: in VPC mode {path}, with security groups and "
+            "DNS that let HTTPS through (or the proxy in HTTPS_PROXY)"
+        )
+    return (
+        f"check this machine's connection to {endpoint_url or service.label} (VPN, firewall, "
+        "DNS; set HTTPS_PROXY if the way out is a proxy)"
+    )
+
+
+def unreachable(
+    service: Service, region: str, error: BotoCoreError, policy: CallPolicy, call: str = ""
+) -> str:
+    """Why a call (`call`: " for <action> on <resource>") got no answer, and what to check."""
+    endpoint_url = getattr(error, "kwargs", {}).get("endpoint_url")
+    return (
+        f"cannot reach {service.label}{call} in {region} ({type(error).__name__} after "
+        f"{policy.attempts} attempt(s) of up to {policy.connect_timeout} s to connect and "
+        f"{policy.read_timeout} s to answer); {network_hint(service, region, endpoint_url)}"
+    )
+
+
+def credentials_advice() -> str:
+    if in_lambda():
+        return "the function's credentials come from its execution role: check that it exists"
+    return (
+        "set AWS_PROFILE (after `aws sso login` for an SSO profile), or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY; against a local test server such as moto any non-empty values do"
+    )
+
+
+def not_sent(error: BotoCoreError) -> str:
+    """Why a call failed before reaching AWS (no credentials, an expired SSO session, ...)."""
+    if isinstance(error, CREDENTIAL_ERRORS):
+        return f"{error}: {credentials_advice()}"
+    return str(error)
+
+
+def rejected_credentials(error: ClientError) -> str | None:
+    """Advice when AWS refused the caller's credentials themselves, else None."""
+    code = error_code(error)
+    if code not in REJECTED_CREDENTIAL_CODES:
+        return None
+    return (
+        f"AWS did not accept the credentials ({code}: unknown, expired, or of another "
+        f"partition): {credentials_advice()}"
     )

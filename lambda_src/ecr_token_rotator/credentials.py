@@ -2,7 +2,10 @@
 
 `GetAuthorizationToken` returns, per region, `authorizationToken` (base64 of `AWS:<password>`),
 `expiresAt` and `proxyEndpoint` (`https://<account>.dkr.ecr.<region>.<suffix>`). One region's
-token works for every registry of that region the caller may pull from.
+token works for every registry of that region the caller may pull from, on every endpoint type
+(the Kubernetes ECR credential provider relies on it; the pull probe proves it for a setup).
+ECR Public's `GetAuthorizationToken` returns one `authorizationData` object without
+`proxyEndpoint`: its token serves ECR Public's hosts.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from .config import ECR_HOST_PATTERN
+from .endpoints import IPV4, parse_registry_host
 from .errors import EcrTokenError
 
 # A fresh token lives 12 hours. One that ends sooner than this is not worth publishing: it points
@@ -24,28 +27,33 @@ class TokenFormatError(EcrTokenError):
     """The authorization token is not base64 of `user:password`."""
 
 
+class TokenExpiringError(EcrTokenError):
+    """The token ends less than MINIMUM_TOKEN_LIFETIME after now."""
+
+    def __init__(self, message: str, *, expires_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.expires_at = expires_at
+
+
 class RegistryCredential(NamedTuple):
     """A region's registry login. `password` never appears in repr, logs or errors."""
 
-    region: str
-    proxy_host: str  # the token's own registry host, without https://
+    region: str  # the region that issued the token (ECR Public: us-east-1)
+    registry_id: str | None  # the token's own registry account; None: ECR Public's token
     username: str
     password: str
     expires_at: datetime
 
     def __repr__(self) -> str:
         return (
-            f"RegistryCredential(region={self.region!r}, proxy_host={self.proxy_host!r}, "
+            f"RegistryCredential(region={self.region!r}, registry_id={self.registry_id!r}, "
             f"username={self.username!r}, expires_at={self.expires_at!r})"
         )
 
     @property
-    def registry_id(self) -> str:
-        return self.proxy_host.split(".", 1)[0]
-
-    def host_for(self, registry_id: str) -> str:
-        """The registry host of another account in the same region and partition."""
-        return f"{registry_id}.{self.proxy_host.split('.', 1)[1]}"
+    def source(self) -> str:
+        """What issued the token, for messages: a region, or ECR Public."""
+        return self.region if self.registry_id is not None else "ECR Public"
 
 
 def decode_authorization_token(token: str) -> tuple[str, str]:
@@ -68,40 +76,52 @@ def decode_authorization_token(token: str) -> tuple[str, str]:
     return username, password
 
 
-def _proxy_host(region: str, proxy_endpoint: object) -> str:
+def registry_of_proxy_endpoint(region: str, proxy_endpoint: object, ipv4_template: str) -> str:
+    """The account of `https://<account>.dkr.ecr.<region>.<suffix>`, which must be the IPv4
+    host the function's host table gives for that account (`ipv4_template`)."""
     if not isinstance(proxy_endpoint, str) or not proxy_endpoint.startswith("https://"):
         raise EcrTokenError(f"ECR in {region} returned a proxyEndpoint that is not an https URL")
     host = proxy_endpoint.removeprefix("https://").rstrip("/")
-    match = ECR_HOST_PATTERN.match(host)
-    if match is None or match["region"] != region:
+    parts = parse_registry_host(host)
+    if parts is None or parts.region != region or parts.endpoint_type != IPV4:
         raise EcrTokenError(
             f"ECR in {region} returned proxyEndpoint {proxy_endpoint!r}, "
             f"which is not an ECR registry host of {region}"
         )
-    return host
+    expected = ipv4_template.format(account=parts.account)
+    if host != expected:
+        raise EcrTokenError(
+            f"ECR in {region} returned proxyEndpoint {proxy_endpoint!r}, but the registry host "
+            f"this function would write is {expected}: its host table does not match this "
+            "partition; nothing was written"
+        )
+    return parts.account
 
 
 def credential_from_authorization_data(
-    region: str, data: Mapping[str, Any], now: datetime
+    region: str, data: Mapping[str, Any], now: datetime, *, registry_id: str | None
 ) -> RegistryCredential:
-    """Validate one `authorizationData` item and turn it into a credential."""
+    """Validate one `authorizationData` item of `region` and turn it into a credential of the
+    registry `registry_id` (None: ECR Public's token, issued in us-east-1)."""
+    where = "ECR Public" if registry_id is None else f"ECR in {region}"
     token = data.get("authorizationToken")
     if not isinstance(token, str) or not token:
-        raise EcrTokenError(f"ECR in {region} returned no authorization token")
+        raise EcrTokenError(f"{where} returned no authorization token")
     username, password = decode_authorization_token(token)
     expires_at = data.get("expiresAt")
     if not isinstance(expires_at, datetime) or expires_at.tzinfo is None:
-        raise EcrTokenError(f"ECR in {region} returned no timezone-aware expiresAt")
+        raise EcrTokenError(f"{where} returned no timezone-aware expiresAt")
     expires_at = expires_at.astimezone(UTC)
     if expires_at - now < MINIMUM_TOKEN_LIFETIME:
-        raise EcrTokenError(
-            f"ECR in {region} returned a token that expires at {format_timestamp(expires_at)}, "
+        raise TokenExpiringError(
+            f"{where} returned a token that expires at {format_timestamp(expires_at)}, "
             f"less than {MINIMUM_TOKEN_LIFETIME} after now ({format_timestamp(now)}); "
-            "check the clock of the machine running the refresh"
+            "check the clock of the machine running the refresh",
+            expires_at=expires_at,
         )
     return RegistryCredential(
         region=region,
-        proxy_host=_proxy_host(region, data.get("proxyEndpoint")),
+        registry_id=registry_id,
         username=username,
         password=password,
         expires_at=expires_at,

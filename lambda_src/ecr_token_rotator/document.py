@@ -7,14 +7,17 @@ it was, so teams can store their own fields beside the credential:
   the layout existing ExternalSecret templates already use;
 - `expires_at`: RFC 3339 UTC time of the earliest token expiry;
 - `dockerconfigjson`: a string holding `{"auths": {host: {"auth": ...}}}` for every host, which ESO
-  can copy as-is into a `kubernetes.io/dockerconfigjson` Secret.
+  can copy as-is into a `kubernetes.io/dockerconfigjson` Secret. The hosts are every (region x
+  registry account x endpoint type), each with its region's token, then ECR Public's hosts with
+  ECR Public's token (endpoints.py).
 
 Each host entry holds `auth` (base64 of `username:password`) only: kubelet's DockerConfigEntry,
 containerd's ParseAuth and `docker login` all read the login from it, and a password repeated
 beside it would nearly double every entry. That keeps the value under Secrets Manager's limit of
 65,536 characters: real ECR passwords are 2,700-3,200+ characters, and 12 hosts with
 3,600-character passwords still fit (MAX_REGISTRY_HOSTS, the bound the module documents and
-validates). The size of every new value is checked before it is written.
+validates; config.py checks it before anything is fetched). The size of every new value is checked
+before it is written.
 """
 
 from __future__ import annotations
@@ -26,15 +29,16 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from .credentials import RegistryCredential, format_timestamp
+from .endpoints import HostPlan
 from .errors import SecretTooLargeError, UnusableValueError
 
 OWNED_KEYS = ("registry", "username", "password", "expires_at", "dockerconfigjson")
 # Secrets Manager's limit for SecretString. The function writes ASCII only (json.dumps escapes the
 # rest), so characters and bytes are the same count.
 MAX_SECRET_STRING_CHARACTERS = 65_536
-# Registry hosts (regions x registry accounts) the module allows: 12 hosts with passwords of 3,600
-# characters (real ones are 2,700-3,200+) and their `auth` fit in one value, with room left for
-# other keys.
+# Registry hosts (regions x registry accounts x endpoint types, plus ECR Public's) the module
+# allows: 12 hosts with passwords of 3,600 characters (real ones are 2,700-3,200+) and their `auth`
+# fit in one value, with room left for other keys.
 MAX_REGISTRY_HOSTS = 12
 
 
@@ -46,17 +50,24 @@ class RegistryEntry(NamedTuple):
 
 
 def registry_entries(
-    credentials: Sequence[RegistryCredential], registry_ids: Sequence[str]
+    credentials: Sequence[RegistryCredential], registry_ids: Sequence[str], hosts: HostPlan
 ) -> list[RegistryEntry]:
-    """Every (region x registry) host, regions outer: a region's token serves all its registries.
+    """Every (region x registry x endpoint type) host, regions outer: a region's token serves all
+    its registries on every endpoint; ECR Public's token serves ECR Public's hosts.
 
     Without explicit registry IDs each region lists its own registry (the token's account).
     """
-    return [
-        RegistryEntry(host=credential.host_for(registry_id), credential=credential)
-        for credential in credentials
-        for registry_id in (registry_ids or (credential.registry_id,))
-    ]
+    entries: list[RegistryEntry] = []
+    for credential in credentials:
+        if credential.registry_id is None:
+            entries += [RegistryEntry(host, credential) for host in hosts.public_hosts]
+            continue
+        for registry_id in registry_ids or (credential.registry_id,):
+            entries += [
+                RegistryEntry(host, credential)
+                for host in hosts.private_hosts(credential.region, registry_id)
+            ]
+    return entries
 
 
 def docker_auth(username: str, password: str) -> str:
@@ -151,10 +162,10 @@ def check_size(serialized: str, credential: Credential, secret: str) -> None:
     raise SecretTooLargeError(
         f"the new value of {secret} would be {len(serialized):,} characters, over Secrets "
         f"Manager's limit of {MAX_SECRET_STRING_CHARACTERS:,} for a secret value, so nothing was "
-        f"written: it holds {hosts} registry host(s) (ECR_REGIONS x ECR_REGISTRY_IDS; the module "
-        f"supports at most {MAX_REGISTRY_HOSTS}) in {owned:,} characters, and other keys take the "
-        "rest. Use fewer regions or registry accounts (or a second secret), or move other keys out "
-        "of this secret"
+        f"written: it holds {hosts} registry host(s) (regions x registry accounts x endpoint "
+        f"types, plus ECR Public's; the module supports at most {MAX_REGISTRY_HOSTS}) in {owned:,} "
+        "characters, and other keys take the rest. Use fewer regions, registry accounts or "
+        "endpoint types (or a second secret), or move other keys out of this secret"
     )
 
 

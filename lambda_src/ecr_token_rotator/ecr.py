@@ -1,81 +1,168 @@
-"""Fetch one ECR authorization token per region (tokens are regional), all regions at once."""
+"""Fetch one ECR authorization token per region (tokens are regional), and ECR Public's when it is
+on, all at once."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
-from .credentials import RegistryCredential, credential_from_authorization_data, format_timestamp
+from .credentials import (
+    RegistryCredential,
+    TokenExpiringError,
+    credential_from_authorization_data,
+    format_timestamp,
+    registry_of_proxy_endpoint,
+)
 from .deadline import Deadline
+from .endpoints import IPV4, PUBLIC_REGION, HostPlan
 from .errors import EcrTokenError, PermissionDeniedError, RotatorError
 
 logger = logging.getLogger(__name__)
 
 _THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
 ACTION = "ecr:GetAuthorizationToken"
+PUBLIC_ACTION = "ecr-public:GetAuthorizationToken"
+STS_ACTION = "sts:GetServiceBearerToken"  # ECR Public gets one on the caller's behalf
+PUBLIC = "ECR Public"
+
+
+def _denied(service: aws.Service, region: str, error: ClientError) -> PermissionDeniedError:
+    if service is aws.ECR:
+        return PermissionDeniedError(
+            f"ECR in {region} denied {ACTION}: grant it to the function's role "
+            '(the action only supports Resource "*")',
+            action=ACTION,
+        )
+    action = STS_ACTION if "GetServiceBearerToken" in aws.error_message(error) else None
+    return PermissionDeniedError(
+        f"ECR Public denied {action or PUBLIC_ACTION}: grant {PUBLIC_ACTION} and "
+        f'{STS_ACTION} to the function\'s role (both only support Resource "*")',
+        action=action or PUBLIC_ACTION,
+    )
 
 
 def _call_failed(
-    region: str, error: ClientError | BotoCoreError, deadline: Deadline
+    service: aws.Service, region: str, error: ClientError | BotoCoreError, deadline: Deadline
 ) -> RotatorError:
+    where = f"{service.label} in {region}" if service is aws.ECR else service.label
     if isinstance(error, ClientError):
         code = aws.error_code(error)
         if aws.is_access_denied(error):
-            return PermissionDeniedError(
-                f"ECR in {region} denied {ACTION}: grant it to the function's role "
-                '(the action only supports Resource "*")',
-                action=ACTION,
-            )
+            return _denied(service, region, error)
+        rejected = aws.rejected_credentials(error)
+        if rejected:
+            return EcrTokenError(f"{where} refused GetAuthorizationToken: {rejected}")
         if code in _THROTTLING_CODES:
             return EcrTokenError(
-                f"ECR in {region} throttled GetAuthorizationToken through "
+                f"{where} throttled GetAuthorizationToken through "
                 f"{deadline.policy.attempts} attempts; the next scheduled run will retry"
             )
-        return EcrTokenError(f"ECR GetAuthorizationToken failed in {region} with {code}")
+        return EcrTokenError(f"GetAuthorizationToken of {where} failed with {code}")
     if isinstance(error, aws.NETWORK_ERRORS):
-        return EcrTokenError(
-            f"cannot reach ECR in {region} ({type(error).__name__} after "
-            f"{deadline.policy.attempts} attempt(s) of up to {deadline.policy.connect_timeout} s "
-            f"to connect and {deadline.policy.read_timeout} s to answer); check the network path "
-            "(NAT or an ecr.api VPC endpoint in VPC mode)"
-        )
-    # Credentials missing, invalid parameters.
-    return EcrTokenError(f"GetAuthorizationToken in {region} failed before reaching AWS: {error}")
+        return EcrTokenError(aws.unreachable(service, region, error, deadline.policy))
+    return EcrTokenError(
+        f"GetAuthorizationToken of {where} failed before reaching AWS: {aws.not_sent(error)}"
+    )
 
 
-def fetch_region_credential(region: str, now: datetime, deadline: Deadline) -> RegistryCredential:
-    step = f"{ACTION} in {region}"
+def _moto_hint(error: TokenExpiringError, service: aws.Service, now: datetime) -> str | None:
+    """A token that had expired before it was issued, from an endpoint of the user's own: what a
+    plain moto server answers (its ECR issues tokens that expired on 2015-01-01)."""
+    configured = aws.configured_endpoint(service)
+    if configured is None or error.expires_at is None or error.expires_at > now:
+        return None
+    variable, url = configured
+    return (
+        f"{error}. {url} (from {variable}) answered with a token that had already expired: a "
+        "plain moto server always does (its ECR issues tokens that expired on 2015-01-01), and "
+        "the function refuses such a token. Against moto, patch its ECR to issue fresh tokens "
+        "as the project's `make demo` does (tests/support/moto_ecr.py)"
+    )
+
+
+def _get_authorization_data(
+    service: aws.Service,
+    region: str,
+    deadline: Deadline,
+    call: Callable[[], Mapping[str, Any]],
+    step: str,
+) -> Mapping[str, Any]:
     deadline.check(step)
     try:
-        response = aws.client("ecr", region, deadline.policy).get_authorization_token()
+        return call()
     except (ClientError, BotoCoreError) as e:
-        error = _call_failed(region, e, deadline)
+        error = _call_failed(service, region, e, deadline)
         error.step = step
         raise error from e
+
+
+def _checked(
+    service: aws.Service, now: datetime, build: Callable[[], RegistryCredential]
+) -> RegistryCredential:
+    try:
+        return build()
+    except TokenExpiringError as e:
+        hint = _moto_hint(e, service, now)
+        if hint is None:
+            raise
+        raise TokenExpiringError(hint, expires_at=e.expires_at) from e
+
+
+def fetch_region_credential(
+    region: str, ipv4_template: str, now: datetime, deadline: Deadline
+) -> RegistryCredential:
+    """The region's token, for the registry its proxyEndpoint names (the caller's account)."""
+    client = aws.client("ecr", region, deadline.policy)
+    response = _get_authorization_data(
+        aws.ECR, region, deadline, client.get_authorization_token, f"{ACTION} in {region}"
+    )
     items = response.get("authorizationData") or []
     if len(items) != 1:
         raise EcrTokenError(
             f"ECR in {region} returned {len(items)} authorization entries, expected 1"
         )
-    return credential_from_authorization_data(region, dict(items[0]), now)
+    data = dict(items[0])
+    registry_id = registry_of_proxy_endpoint(region, data.get("proxyEndpoint"), ipv4_template)
+    return _checked(
+        aws.ECR,
+        now,
+        lambda: credential_from_authorization_data(region, data, now, registry_id=registry_id),
+    )
+
+
+def fetch_public_credential(now: datetime, deadline: Deadline) -> RegistryCredential:
+    """ECR Public's token (issued in us-east-1, for every ECR Public host)."""
+    client = aws.client("ecr-public", PUBLIC_REGION, deadline.policy)
+    response = _get_authorization_data(
+        aws.ECR_PUBLIC, PUBLIC_REGION, deadline, client.get_authorization_token, PUBLIC_ACTION
+    )
+    data = response.get("authorizationData")
+    if not isinstance(data, Mapping):
+        raise EcrTokenError("ECR Public returned no authorizationData")
+    return _checked(
+        aws.ECR_PUBLIC,
+        now,
+        lambda: credential_from_authorization_data(PUBLIC_REGION, data, now, registry_id=None),
+    )
 
 
 class Fetching:
-    """Token requests under way, one per region (see `start_fetching`)."""
+    """Token requests under way, one per region and one for ECR Public (see `start_fetching`)."""
 
-    def __init__(self, regions: Sequence[str], futures: list[Future[RegistryCredential]]) -> None:
-        self._regions = regions
+    def __init__(self, sources: Sequence[str], futures: list[Future[RegistryCredential]]) -> None:
+        self._sources = sources  # a region each, or "ECR Public"
         self._futures = futures
 
     def result(self) -> list[RegistryCredential]:
-        """A credential for every region, in the given order, or an error naming each failed
-        region. Nothing is returned unless every region succeeded, so a partial credential set
-        can never be published."""
+        """A credential for every region (in the given order, ECR Public's last), or an error
+        naming each failure. Nothing is returned unless every token was obtained, so a partial
+        credential set can never be published."""
         failures = [error for f in self._futures if (error := f.exception()) is not None]
         errors = [error for error in failures if isinstance(error, RotatorError)]
         if len(errors) < len(failures):  # a bug, not a failed region: let it surface as it is
@@ -84,8 +171,11 @@ class Fetching:
             raise errors[0]
         if errors:
             details = "; ".join(str(error) for error in errors)
+            what = (
+                "token requests (regions and ECR Public)" if PUBLIC in self._sources else "regions"
+            )
             combined = EcrTokenError(
-                f"{len(errors)} of {len(self._regions)} regions failed: {details}"
+                f"{len(errors)} of {len(self._sources)} {what} failed: {details}"
             )
             combined.step = errors[0].step
             combined.denied_action = next(
@@ -96,20 +186,27 @@ class Fetching:
 
 
 def start_fetching(
-    regions: Sequence[str], now: datetime, deadline: Deadline, pool: Executor
+    regions: Sequence[str], hosts: HostPlan, now: datetime, deadline: Deadline, pool: Executor
 ) -> Fetching:
-    """Request every region's token at once, on `pool`."""
-    return Fetching(
-        regions, [pool.submit(fetch_region_credential, region, now, deadline) for region in regions]
-    )
+    """Request every region's token, and ECR Public's when it is on, at once, on `pool`."""
+    futures = [
+        pool.submit(fetch_region_credential, region, hosts.templates[region][IPV4], now, deadline)
+        for region in regions
+    ]
+    sources = list(regions)
+    if hosts.public_hosts:
+        futures.append(pool.submit(fetch_public_credential, now, deadline))
+        sources.append(PUBLIC)
+    return Fetching(sources, futures)
 
 
-def log_fetched(regions: Sequence[str], credentials: Sequence[RegistryCredential]) -> None:
+def log_fetched(credentials: Sequence[RegistryCredential]) -> None:
     logger.info(
         "ECR tokens fetched",
         extra={
             "event": "tokens_fetched",
-            "regions": list(regions),
+            "regions": [c.region for c in credentials if c.registry_id is not None],
+            "ecr_public": any(c.registry_id is None for c in credentials),
             "expires_at": [format_timestamp(c.expires_at) for c in credentials],
         },
     )

@@ -3,7 +3,8 @@
 A scheduled refresh runs them in one invocation; native rotation runs them across its four steps
 (rotation.py). Both call these functions, so both compose, verify and publish the same way:
 
-1. `read_and_fetch`: read AWSCURRENT while every region's token is fetched (they are independent).
+1. `read_and_fetch`: read AWSCURRENT while every region's token (and ECR Public's) is fetched
+   (they are independent).
 2. `compose`: merge the credential's five keys into the document read, keeping every other key,
    and check the size Secrets Manager allows, before anything is written.
 3. `verify`: check the credential as kubelet will read it, its remaining lifetime, and pull the
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import ecr, secret_store
-from .config import ImageRef
+from .config import ENVIRONMENT_NAMES, ImageRef, SettingNames
 from .credentials import MINIMUM_TOKEN_LIFETIME, RegistryCredential, format_timestamp
 from .deadline import Deadline
 from .document import (
@@ -42,6 +43,7 @@ from .document import (
     read_credential,
     serialize_document,
 )
+from .endpoints import HostPlan
 from .errors import PublishConflictError, RotatorError, UnusableValueError
 from .secret_store import CURRENT, PENDING, LabelMoveRefused, StoredDocument
 
@@ -81,12 +83,15 @@ def read_and_fetch(
     secret_id: str,
     region: str,
     ecr_regions: Sequence[str],
+    hosts: HostPlan,
+    *,
     now: datetime,
     deadline: Deadline,
 ) -> tuple[StoredDocument, list[RegistryCredential]]:
-    """AWSCURRENT of the secret (read on this thread) while every ECR region's token is fetched
-    (on the pool's). Both finish before this returns or raises, whatever fails."""
-    fetching = ecr.start_fetching(ecr_regions, now, deadline, _shared_pool())
+    """AWSCURRENT of the secret (read on this thread) while every ECR region's token, and ECR
+    Public's when it is on, is fetched (on the pool's). Both finish before this returns or
+    raises, whatever fails."""
+    fetching = ecr.start_fetching(ecr_regions, hosts, now, deadline, _shared_pool())
     try:
         current = secret_store.read_version(secret_id, region, deadline)
     except RotatorError as read_error:
@@ -105,7 +110,7 @@ def read_and_fetch(
             "first_version": current.version_id is None,
         },
     )
-    ecr.log_fetched(ecr_regions, credentials)
+    ecr.log_fetched(credentials)
     return current, credentials
 
 
@@ -125,6 +130,7 @@ def verify(
     images: Sequence[ImageRef] = (),
     transport: RegistryTransport | None = None,
     user_agent: str = "",
+    names: SettingNames = ENVIRONMENT_NAMES,
 ) -> Credential:
     """Check the credential as kubelet will read it, its lifetime, and pull the probe images."""
     checked = read_credential(credential.keys, where)
@@ -138,7 +144,7 @@ def verify(
 
         if transport is None:
             raise ValueError("probe images need a registry transport")
-        probe_images(images, checked.auths, transport, deadline, user_agent)
+        probe_images(images, checked.auths, transport, deadline, user_agent, names=names)
     return checked
 
 

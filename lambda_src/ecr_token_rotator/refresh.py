@@ -1,6 +1,7 @@
 """Scheduled or manual refresh: the publishing steps (publish.py) in one invocation.
 
-API calls per run: GetSecretValue while GetAuthorizationToken runs in every region, then
+API calls per run: GetSecretValue while GetAuthorizationToken runs in every region (and ECR
+Public's in us-east-1 when it is on), then
 PutSecretValue and UpdateSecretVersionStage (the compare-and-swap; the secret's first value needs
 no move). Nothing is published unless every region's token was obtained and every probe image
 pulled; a failed run leaves AWSCURRENT where it was.
@@ -44,10 +45,10 @@ def refresh_secret(
     now = now or datetime.now(UTC)
     region = settings.secret_region
     current, region_credentials = read_and_fetch(
-        settings.secret_id, region, settings.regions, now, deadline
+        settings.secret_id, region, settings.regions, settings.hosts, now=now, deadline=deadline
     )
     credential = credential_from_entries(
-        registry_entries(region_credentials, settings.registry_ids)
+        registry_entries(region_credentials, settings.registry_ids, settings.hosts)
     )
     verify(
         credential,
@@ -57,6 +58,7 @@ def refresh_secret(
         images=settings.probe_images,
         transport=transport,
         user_agent=user_agent,
+        names=settings.names,
     )
     publication = publish(settings.secret_id, region, credential, current, deadline)
     if not publication.superseded:

@@ -145,11 +145,17 @@ def run_create_secret(ctx: StepContext) -> RunResult:
             extra={"event": "create_skipped", "secret_arn": ctx.secret_arn},
         )
         return ctx.result()
+    settings = ctx.settings
     current, region_credentials = read_and_fetch(
-        ctx.secret_arn, ctx.region, ctx.settings.regions, ctx.now, ctx.deadline
+        ctx.secret_arn,
+        ctx.region,
+        settings.regions,
+        settings.hosts,
+        now=ctx.now,
+        deadline=ctx.deadline,
     )
     credential = credential_from_entries(
-        registry_entries(region_credentials, ctx.settings.registry_ids)
+        registry_entries(region_credentials, settings.registry_ids, settings.hosts)
     )
     serialized = compose(current.document, credential, ctx.secret_arn)
     first_value = current.version_id is None
@@ -160,9 +166,10 @@ def run_create_secret(ctx: StepContext) -> RunResult:
         ctx.where,
         ctx.now,
         ctx.deadline,
-        images=ctx.settings.probe_images if first_value else (),
+        images=settings.probe_images if first_value else (),
         transport=ctx.transport,
         user_agent=ctx.user_agent,
+        names=settings.names,
     )
     written = secret_store.write_version(
         ctx.secret_arn,
@@ -204,6 +211,7 @@ def run_test_secret(ctx: StepContext) -> RunResult:
         images=ctx.settings.probe_images,
         transport=ctx.transport,
         user_agent=ctx.user_agent,
+        names=ctx.settings.names,
     )
     logger.info(
         "pending version tested",
@@ -268,7 +276,8 @@ def _check_own_secret(settings: Settings, metadata: Mapping[str, Any], requested
     if settings.secret_id not in (metadata.get("ARN"), metadata.get("Name")):
         raise RotationStateError(
             f"asked to rotate {requested}, but this function is configured for "
-            f"{settings.secret_id} (SECRET_ID); point the secret's rotation at its own function"
+            f"{settings.secret_id} ({settings.names.secret_id}); point the secret's rotation at "
+            "its own function"
         )
 
 

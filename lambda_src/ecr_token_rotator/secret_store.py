@@ -58,16 +58,18 @@ def _kms_action(action: str) -> str:
 
 
 def translate_error(  # noqa: PLR0911 - one return per family of AWS errors reads best
-    error: ClientError | BotoCoreError, action: str, secret_id: str
+    error: ClientError | BotoCoreError, action: str, secret_id: str, region: str, deadline: Deadline
 ) -> RotatorError:
     """Turn a failed Secrets Manager call into an error that says what to do."""
     if isinstance(error, aws.NETWORK_ERRORS):
+        call = f" for {action} on {secret_id}"
         return SecretError(
-            f"cannot reach Secrets Manager for {action} on {secret_id} ({type(error).__name__}); "
-            "check the network path (NAT or a secretsmanager VPC endpoint in VPC mode)"
+            aws.unreachable(aws.SECRETS_MANAGER, region, error, deadline.policy, call)
         )
     if isinstance(error, BotoCoreError):  # credentials missing, invalid parameters
-        return SecretError(f"{action} on {secret_id} failed before reaching AWS: {error}")
+        return SecretError(
+            f"{action} on {secret_id} failed before reaching AWS: {aws.not_sent(error)}"
+        )
     code = aws.error_code(error)
     message = aws.error_message(error)
     if aws.is_access_denied(error):
@@ -83,6 +85,9 @@ def translate_error(  # noqa: PLR0911 - one return per family of AWS errors read
             "function's role for this secret's ARN",
             action=f"secretsmanager:{action}",
         )
+    rejected = aws.rejected_credentials(error)
+    if rejected:
+        return SecretError(f"{action} on {secret_id} was refused: {rejected}")
     if code in {"DecryptionFailure", "EncryptionFailure"}:
         return SecretError(
             f"{action} on {secret_id} failed with {code}: KMS could not "
@@ -91,8 +96,8 @@ def translate_error(  # noqa: PLR0911 - one return per family of AWS errors read
         )
     if code == "ResourceNotFoundException":
         return SecretError(
-            f"secret {secret_id} does not exist (or is in another region/account): create it "
-            "first or fix SECRET_ID"
+            f"secret {secret_id} does not exist in {region} (or is in another account): create "
+            "it first, or give its ARN"
         )
     if code == "ResourceExistsException":
         return SecretError(
@@ -106,8 +111,14 @@ def _client(region: str, deadline: Deadline) -> SecretsManagerClient:
     return aws.client("secretsmanager", region, deadline.policy)
 
 
-def _failed(error: ClientError | BotoCoreError, action: str, secret_id: str) -> RotatorError:
-    translated = translate_error(error, action, secret_id)
+def _failed(
+    error: ClientError | BotoCoreError,
+    action: str,
+    secret_id: str,
+    region: str,
+    deadline: Deadline,
+) -> RotatorError:
+    translated = translate_error(error, action, secret_id, region, deadline)
     translated.step = f"secretsmanager:{action}"
     return translated
 
@@ -132,9 +143,9 @@ def read_version(
     except ClientError as e:
         if aws.error_code(e) == "ResourceNotFoundException":
             return StoredDocument(arn=None, version_id=None, document={})
-        raise _failed(e, "GetSecretValue", secret_id) from e
+        raise _failed(e, "GetSecretValue", secret_id, region, deadline) from e
     except BotoCoreError as e:
-        raise _failed(e, "GetSecretValue", secret_id) from e
+        raise _failed(e, "GetSecretValue", secret_id, region, deadline) from e
     secret_string = response.get("SecretString")
     if secret_string is None:
         raise UnusableValueError(
@@ -175,7 +186,7 @@ def write_version(
     try:
         response = _client(region, deadline).put_secret_value(**request)
     except (ClientError, BotoCoreError) as e:
-        raise _failed(e, "PutSecretValue", secret_id) from e
+        raise _failed(e, "PutSecretValue", secret_id, region, deadline) from e
     return WrittenVersion(
         arn=response["ARN"],
         version_id=response["VersionId"],
@@ -188,7 +199,7 @@ def describe(secret_id: str, region: str, deadline: Deadline) -> DescribeSecretR
     try:
         return _client(region, deadline).describe_secret(SecretId=secret_id)
     except (ClientError, BotoCoreError) as e:
-        raise _failed(e, "DescribeSecret", secret_id) from e
+        raise _failed(e, "DescribeSecret", secret_id, region, deadline) from e
 
 
 def move_label(
@@ -219,9 +230,9 @@ def move_label(
             )
             refused.step = "secretsmanager:UpdateSecretVersionStage"
             raise refused from e
-        raise _failed(e, "UpdateSecretVersionStage", secret_id) from e
+        raise _failed(e, "UpdateSecretVersionStage", secret_id, region, deadline) from e
     except BotoCoreError as e:
-        raise _failed(e, "UpdateSecretVersionStage", secret_id) from e
+        raise _failed(e, "UpdateSecretVersionStage", secret_id, region, deadline) from e
 
 
 def remove_label(
@@ -249,5 +260,5 @@ def list_versions(secret_id: str, region: str, deadline: Deadline) -> list[dict[
             )
             versions.extend(dict(version) for version in page.get("Versions", []))
     except (ClientError, BotoCoreError) as e:
-        raise _failed(e, "ListSecretVersionIds", secret_id) from e
+        raise _failed(e, "ListSecretVersionIds", secret_id, region, deadline) from e
     return versions

@@ -38,6 +38,7 @@ from ecr_token_rotator.document import (
     serialize_document,
 )
 from ecr_token_rotator.errors import ConfigError, SecretError
+from tests.support.host_plans import host_plan
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -155,7 +156,7 @@ def credentials(draw: st.DrawFn) -> list[RegistryCredential]:
     return [
         RegistryCredential(
             region=region,
-            proxy_host=f"{account}.dkr.ecr.{region}.amazonaws.com",
+            registry_id=account,
             username=draw(usernames),
             password=draw(passwords),
             expires_at=NOW + timedelta(minutes=draw(st.integers(61, 720))),
@@ -178,7 +179,7 @@ def canonical(value: Any) -> str:
 def test_the_merge_keeps_every_other_key_and_value_through_a_round_trip(
     existing: dict[str, Any], creds: list[RegistryCredential], registry_ids: list[str]
 ) -> None:
-    entries = registry_entries(creds, registry_ids)
+    entries = registry_entries(creds, registry_ids, host_plan(REGIONS))
     stored = serialize_document(merge_document(existing, credential_from_entries(entries)))
 
     document = parse_document(stored, "the stored value")
@@ -342,12 +343,16 @@ tags = st.builds(
     st.text(string.ascii_letters + string.digits + "._-", max_size=30),
 )
 digests = st.text("0123456789abcdef", min_size=64, max_size=64).map(lambda h: f"sha256:{h}")
+# Every endpoint type's labels (the host table decides which suffix goes with which: a check of
+# the settings, not of the reference's syntax).
+ENDPOINT_PREFIXES = {"dkr.ecr": "ipv4", "dkr.ecr-fips": "fips", "dkr-ecr": "dualstack"}
+ENDPOINT_PREFIXES["dkr-ecr-fips"] = "dualstack-fips"
 hosts = st.builds(
-    lambda account, fips, region, suffix: f"{account}.dkr.ecr{fips}.{region}.{suffix}",
+    lambda account, prefix, region, suffix: f"{account}.{prefix}.{region}.{suffix}",
     good_accounts,
-    st.sampled_from(["", "-fips"]),
+    st.sampled_from(sorted(ENDPOINT_PREFIXES)),
     host_regions,
-    st.sampled_from(["amazonaws.com", "amazonaws.com.cn"]),
+    st.sampled_from(["amazonaws.com", "amazonaws.com.cn", "on.aws", "on.amazonwebservices.com.cn"]),
 )
 
 
@@ -371,8 +376,11 @@ def test_generated_image_references_are_accepted(parts: tuple[str, str, str, str
     raw, host, repository, reference = parts
     image = parse_image_ref(raw)
     assert (image.host, image.repository, image.reference) == (host, repository, reference)
-    assert image.registry_id == host.split(".")[0]
-    assert image.region == host.split(".")[3]
+    account, rest = host.split(".", 1)
+    prefix = next(p for p in sorted(ENDPOINT_PREFIXES, key=len, reverse=True) if rest.startswith(p))
+    assert image.registry_id == account
+    assert image.region == rest.removeprefix(f"{prefix}.").split(".")[0]
+    assert image.endpoint_type == ENDPOINT_PREFIXES[prefix]
     assert parse_image_ref(str(image)) == image
 
 

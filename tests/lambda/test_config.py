@@ -10,6 +10,7 @@ from ecr_token_rotator.config import (
     Settings,
     parse_image_ref,
     parse_regions,
+    parse_registry_ids,
     region_of_secret,
     settings_from_environment,
     split_list,
@@ -233,3 +234,286 @@ def test_a_runtime_whose_botocore_lacks_a_partition_says_so() -> None:
 def test_the_european_sovereign_cloud_from_the_environment() -> None:
     settings = config_from_environment(env(ECR_REGIONS="eusc-de-east-1,eu-central-1"))
     assert settings.regions == ("eusc-de-east-1", "eu-central-1")
+
+
+# ---- account IDs: exactly 12 digits ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "",
+        "\uff11" * 12,
+        "123456789012 ",
+    ],
+    ids=["11 digits", "13 digits", "a letter", "empty", "full-width digits", "trailing space"],
+)
+def test_an_account_id_of_any_other_shape_is_refused(account: str) -> None:
+    with pytest.raises(ConfigError, match=r"is not a 12-digit AWS account ID"):
+        parse_registry_ids([account])
+    with pytest.raises(ConfigError, match="PROBE_IMAGES"):
+        parse_image_ref(f"{account}.dkr.ecr.eu-central-1.amazonaws.com/app:1")
+
+
+def test_twelve_digits_are_accepted() -> None:
+    assert parse_registry_ids(["000000000000", "123456789012"]) == ("000000000000", "123456789012")
+
+
+# ---- endpoint types, ECR Public, and the hosts they add up to ---------------------------------
+
+
+def test_the_default_endpoint_type_is_ipv4() -> None:
+    settings = config_from_environment(env(ECR_REGIONS="eu-central-1,cn-north-1"))
+    assert settings.hosts.endpoint_types == ("ipv4",)
+    assert settings.hosts.private_hosts("cn-north-1", "123456789012") == [
+        "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"
+    ]
+    assert settings.hosts.public_hosts == ()
+    assert not settings.ecr_public
+
+
+def test_endpoint_types_in_the_given_order_per_region() -> None:
+    settings = config_from_environment(
+        env(ECR_REGIONS="us-east-1,cn-north-1", ECR_ENDPOINT_TYPES=" dualstack, ipv4,dualstack")
+    )
+    assert settings.hosts.endpoint_types == ("dualstack", "ipv4")
+    assert settings.hosts.private_hosts("us-east-1", "210987654321") == [
+        "210987654321.dkr-ecr.us-east-1.on.aws",
+        "210987654321.dkr.ecr.us-east-1.amazonaws.com",
+    ]
+    assert settings.hosts.private_hosts("cn-north-1", "210987654321") == [
+        "210987654321.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn",
+        "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn",
+    ]
+
+
+def test_unknown_endpoint_types_are_all_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_environment(env(ECR_ENDPOINT_TYPES="ipv4,IPv6,dual-stack"))
+    message = str(raised.value)
+    assert "ECR_ENDPOINT_TYPES: unknown endpoint type(s) 'IPv6', 'dual-stack'" in message
+    assert "ipv4, dualstack, fips, dualstack-fips" in message
+
+
+def test_every_region_and_type_that_is_not_offered_is_named_before_anything_runs() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_environment(
+            env(
+                ECR_REGIONS="us-east-1,eu-central-1,eusc-de-east-1",
+                ECR_ENDPOINT_TYPES="fips,dualstack",
+            )
+        )
+    message = str(raised.value)
+    assert "fips is not offered in eu-central-1" in message
+    assert "fips is not offered in eusc-de-east-1" in message
+    assert "dualstack is not offered in eusc-de-east-1" in message
+    assert "us-east-1" not in message.split(":")[1]  # us-east-1 offers both
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", "1", "yes"])
+def test_ecr_public_adds_its_hosts(value: str) -> None:
+    settings = config_from_environment(env(ECR_PUBLIC=value))
+    assert settings.hosts.public_hosts == ("public.ecr.aws",)
+    dual = config_from_environment(env(ECR_PUBLIC=value, ECR_ENDPOINT_TYPES="ipv4,dualstack"))
+    assert dual.hosts.public_hosts == ("public.ecr.aws", "ecr-public.aws.com")
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", ""])
+def test_ecr_public_off(value: str) -> None:
+    assert config_from_environment(env(ECR_PUBLIC=value)).hosts.public_hosts == ()
+
+
+def test_ecr_public_needs_a_yes_or_no() -> None:
+    with pytest.raises(ConfigError, match="ECR_PUBLIC 'maybe' is not true or false"):
+        config_from_environment(env(ECR_PUBLIC="maybe"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "region", "partition"),
+    [
+        ({"ECR_REGIONS": "cn-north-1"}, "cn-north-1", "aws-cn"),
+        ({"ECR_REGIONS": "us-gov-west-1"}, "us-gov-west-1", "aws-us-gov"),
+        (
+            {"AWS_REGION": "eusc-de-east-1", "ECR_REGIONS": "eu-central-1"},
+            "eusc-de-east-1",
+            "aws-eusc",
+        ),
+    ],
+)
+def test_ecr_public_is_refused_outside_the_aws_partition(
+    settings: dict[str, str], region: str, partition: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_environment(env(ECR_PUBLIC="true", **settings))
+    assert f"{region} is in {partition}" in str(raised.value)
+    assert "ECR_PUBLIC" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "hosts"),
+    [
+        (
+            {
+                "ECR_REGIONS": "us-east-1,us-east-2,us-west-2",
+                "ECR_ENDPOINT_TYPES": "ipv4,dualstack,fips,dualstack-fips",
+            },
+            12,
+        ),
+        (
+            {
+                "ECR_REGIONS": "us-east-1",
+                "ECR_REGISTRY_IDS": "123456789012,210987654321,111111111111",
+                "ECR_ENDPOINT_TYPES": "ipv4,dualstack,fips",
+                "ECR_PUBLIC": "true",
+            },
+            11,
+        ),
+        (
+            {
+                "ECR_REGIONS": "eu-central-1,us-east-1",
+                "ECR_ENDPOINT_TYPES": "ipv4,dualstack",
+                "ECR_PUBLIC": "true",
+                "ECR_REGISTRY_IDS": "123456789012,210987654321",
+            },
+            10,
+        ),
+    ],
+)
+def test_endpoint_types_and_ecr_public_count_towards_the_bound(
+    settings: dict[str, str], hosts: int
+) -> None:
+    parsed = config_from_environment(env(**settings))
+    assert parsed.hosts.host_count(len(parsed.regions), len(parsed.registry_ids)) == hosts
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        (
+            {
+                "ECR_REGIONS": "us-east-1,us-east-2,us-west-2",
+                "ECR_REGISTRY_IDS": "123456789012,210987654321",
+                "ECR_ENDPOINT_TYPES": "ipv4,fips",
+                "ECR_PUBLIC": "true",
+            },
+            "13 registry hosts (3 region(s) x 2 registry account(s) x 2 endpoint type(s) + 1 of "
+            "ECR Public)",
+        ),
+        (
+            {
+                "ECR_REGIONS": "us-east-1,us-east-2,us-west-2,us-west-1",
+                "ECR_ENDPOINT_TYPES": "ipv4,dualstack,fips,dualstack-fips",
+            },
+            "16 registry hosts (4 region(s) x 1 registry account(s) x 4 endpoint type(s))",
+        ),
+    ],
+)
+def test_more_hosts_than_a_secret_holds_fail_at_configuration(
+    settings: dict[str, str], words: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_environment(env(**settings))
+    message = str(raised.value)
+    assert words in message
+    assert "ECR_REGIONS, ECR_REGISTRY_IDS or ECR_ENDPOINT_TYPES" in message
+
+
+# ---- probe images on every host form ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "endpoint_type"),
+    [
+        ("123456789012.dkr-ecr.us-east-1.on.aws/team/app:1", "us-east-1", "dualstack"),
+        ("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/team/app:1", "us-east-1", "fips"),
+        ("123456789012.dkr-ecr-fips.us-east-1.on.aws/team/app:1", "us-east-1", "dualstack-fips"),
+        (
+            "123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn/app:1",
+            "cn-north-1",
+            "dualstack",
+        ),
+        ("123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app:1", "eusc-de-east-1", "ipv4"),
+    ],
+)
+def test_probe_images_on_every_endpoint_type(raw: str, region: str, endpoint_type: str) -> None:
+    settings = config_from_environment(
+        env(ECR_REGIONS=region, ECR_ENDPOINT_TYPES=endpoint_type, PROBE_IMAGES=raw)
+    )
+    [image] = settings.probe_images
+    assert (image.region, image.endpoint_type, image.registry_id) == (
+        region,
+        endpoint_type,
+        "123456789012",
+    )
+    assert str(image) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "types", "repository"),
+    [
+        ("public.ecr.aws/docker/library/nginx:1.27", "ipv4", "docker/library/nginx"),
+        (
+            "ecr-public.aws.com/eks-distro/kubernetes/pause:3.9",
+            "ipv4,dualstack",
+            "eks-distro/kubernetes/pause",
+        ),
+    ],
+)
+def test_public_images_need_ecr_public(raw: str, types: str, repository: str) -> None:
+    settings = config_from_environment(
+        env(ECR_PUBLIC="true", ECR_ENDPOINT_TYPES=types, PROBE_IMAGES=raw)
+    )
+    [image] = settings.probe_images
+    assert (image.registry_id, image.region, image.repository) == (None, "us-east-1", repository)
+    assert str(image) == raw
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        (
+            {"PROBE_IMAGES": "123456789012.dkr-ecr.eu-central-1.on.aws/app:1"},
+            "on the dualstack endpoint, which is not in ECR_ENDPOINT_TYPES (ipv4)",
+        ),
+        (
+            {
+                "ECR_ENDPOINT_TYPES": "dualstack",
+                "PROBE_IMAGES": "123456789012.dkr-ecr.eu-central-1.amazonaws.com/app:1",
+            },
+            "is not a registry host of eu-central-1; its dualstack host is "
+            "123456789012.dkr-ecr.eu-central-1.on.aws",
+        ),
+        (
+            {
+                "ECR_REGIONS": "cn-north-1",
+                "PROBE_IMAGES": "123456789012.dkr.ecr.cn-north-1.amazonaws.com/app:1",
+            },
+            "its ipv4 host is 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+        ),
+        (
+            {"PROBE_IMAGES": "123456789012.dkr.ecr-fips.eu-central-1.amazonaws.com/app:1"},
+            "on the fips endpoint, which is not in ECR_ENDPOINT_TYPES",
+        ),
+        (
+            {"PROBE_IMAGES": "public.ecr.aws/team/app:1"},
+            "is on ECR Public, which is off: set ECR_PUBLIC",
+        ),
+        (
+            {"ECR_PUBLIC": "true", "PROBE_IMAGES": "ecr-public.aws.com/team/app:1"},
+            "ECR Public's dual-stack host",
+        ),
+        (
+            {"ECR_PUBLIC": "true", "PROBE_IMAGES": "public.ecr.aws/nginx:1"},
+            "lacks the registry alias",
+        ),
+    ],
+)
+def test_probe_images_must_be_on_a_host_the_docker_config_lists(
+    settings: dict[str, str], words: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from_environment(env(**settings))
+    assert words in str(raised.value)

@@ -23,6 +23,7 @@ from ecr_token_rotator.document import (
     serialize_document,
 )
 from ecr_token_rotator.errors import SecretTooLargeError, UnusableValueError
+from tests.support.host_plans import host_plan
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -30,7 +31,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 def credential(region: str, password: str, hours: int = 12) -> RegistryCredential:
     return RegistryCredential(
         region=region,
-        proxy_host=f"123456789012.dkr.ecr.{region}.amazonaws.com",
+        registry_id="123456789012",
         username="AWS",
         password=password,
         expires_at=NOW + timedelta(hours=hours),
@@ -39,6 +40,7 @@ def credential(region: str, password: str, hours: int = 12) -> RegistryCredentia
 
 EU = credential("eu-central-1", "eu-pass", hours=12)
 US = credential("us-east-1", "us-pass", hours=11)
+HOSTS = host_plan(["eu-central-1", "us-east-1"])
 
 
 def auth(password: str) -> str:
@@ -46,7 +48,7 @@ def auth(password: str) -> str:
 
 
 def test_without_registry_ids_each_region_lists_its_own_registry() -> None:
-    hosts = [entry.host for entry in registry_entries([EU, US], [])]
+    hosts = [entry.host for entry in registry_entries([EU, US], [], HOSTS)]
     assert hosts == [
         "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
         "123456789012.dkr.ecr.us-east-1.amazonaws.com",
@@ -54,7 +56,9 @@ def test_without_registry_ids_each_region_lists_its_own_registry() -> None:
 
 
 def test_document_fields() -> None:
-    built = credential_from_entries(registry_entries([EU, US], ["210987654321", "123456789012"]))
+    built = credential_from_entries(
+        registry_entries([EU, US], ["210987654321", "123456789012"], HOSTS)
+    )
     document = merge_document({"team": "x", "password": "old"}, built)
 
     assert document["registry"] == "210987654321.dkr.ecr.eu-central-1.amazonaws.com"
@@ -79,7 +83,7 @@ def test_document_fields() -> None:
 
 
 def test_the_credential_reads_back_as_it_was_built() -> None:
-    built = credential_from_entries(registry_entries([EU, US], []))
+    built = credential_from_entries(registry_entries([EU, US], [], HOSTS))
     stored = json.loads(serialize_document(merge_document({"team": "x"}, built)))
     read = read_credential(stored, "doc")
     assert read.expires_at == NOW + timedelta(hours=11)
@@ -134,7 +138,7 @@ def _with_login_beside(document: dict[str, str], password: str) -> None:
     ],
 )
 def test_inconsistent_documents_are_rejected(mutate: object, words: str) -> None:
-    document = merge_document({}, credential_from_entries(registry_entries([EU], [])))
+    document = merge_document({}, credential_from_entries(registry_entries([EU], [], HOSTS)))
     mutate(document)  # type: ignore[operator]
     with pytest.raises(UnusableValueError) as raised:
         read_credential(document, "doc")
@@ -170,7 +174,7 @@ def hosts_document(regions: int, accounts: int, password_length: int) -> tuple[s
     names = ["eu-central-1", "us-east-1", "ap-southeast-2", "us-west-2"][:regions]
     credentials = [credential(region, str(i) * password_length) for i, region in enumerate(names)]
     ids = [f"{100000000000 + n}" for n in range(accounts)]
-    built = credential_from_entries(registry_entries(credentials, ids))
+    built = credential_from_entries(registry_entries(credentials, ids, host_plan(names)))
     return serialize_document(merge_document({"team": "platform"}, built)), built
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from ecr_token_rotator import aws
-from ecr_token_rotator.config import parse_image_ref
+from ecr_token_rotator.config import ImageRef, parse_image_ref
 from ecr_token_rotator.deadline import Deadline
 from ecr_token_rotator.errors import ProbeError
-from ecr_token_rotator.probe import HttpsTransport, manifest_path, probe_images
+from ecr_token_rotator.probe import HttpsTransport, RegistryAnswer, manifest_path, probe_images
 from tests.support.registry_stub import registry_stub
 from tests.support.tls_registry import (
+    TOKEN,
     CertificateFiles,
     Server,
     connect_proxy,
@@ -191,3 +192,108 @@ def test_a_registry_that_never_answers_is_bounded_by_the_deadline(
         probe_images([silent], AUTHS, trusting(certificates, monkeypatch), short, UA)
 
     assert time.monotonic() - started < short.budget  # generous: about a quarter of it
+
+
+def test_the_token_flow_through_the_proxy_with_a_verified_certificate(
+    certificates: CertificateFiles,
+    registry: Server,
+    proxy: Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A registry that answers with a Bearer challenge (as ECR Public does): the production
+    transport asks the challenge's token service with the `auth`, then fetches the manifest with
+    the token, each request through the CONNECT proxy."""
+    image = parse_image_ref(f"{HOST}/token-flow:1")
+
+    probe_images([image], AUTHS, trusting(certificates, monkeypatch), deadline(), UA)
+
+    requests = [(line, headers.get("authorization")) for line, headers in registry.seen.requests]
+    assert requests == [
+        ("HEAD /v2/token-flow/manifests/1 HTTP/1.1", f"Basic {AUTHS[HOST]}"),
+        (
+            "GET /token/?scope=repository%3Atoken-flow%3Apull&service=x HTTP/1.1",
+            f"Basic {AUTHS[HOST]}",
+        ),
+        ("HEAD /v2/token-flow/manifests/1 HTTP/1.1", f"Bearer {TOKEN}"),
+    ]
+    assert len(proxy.seen.requests) == 3
+
+
+# ---- the registry token flow: where the credential may go, what a token service may answer ---
+
+
+class Scripted:
+    """A transport that answers from a script, recording each request."""
+
+    def __init__(self, *answers: RegistryAnswer) -> None:
+        self.answers = list(answers)
+        self.sent: list[tuple[str, str, str, dict[str, str]]] = []
+
+    def request(
+        self, method: str, host: str, path: str, headers: Mapping[str, str], timeout: float
+    ) -> RegistryAnswer:
+        self.sent.append((method, host, path, dict(headers)))
+        return self.answers.pop(0)
+
+
+def challenge(realm: str) -> RegistryAnswer:
+    return RegistryAnswer(401, {"www-authenticate": f'Bearer realm="{realm}",service="s"'})
+
+
+PUBLIC_IMAGE = ImageRef("public.ecr.aws", None, "us-east-1", "team/app", "1", "ipv4")
+
+
+@pytest.mark.parametrize(
+    ("image", "realm"),
+    [
+        (APP, "https://auth.example.com/token"),  # another host
+        (APP, f"http://{HOST}/token"),  # not https
+        (APP, f"https://{HOST}:8443/token"),  # another port
+        (APP, "https://public.ecr.aws/token/"),  # ECR Public's, for a private registry
+        (PUBLIC_IMAGE, "https://public.ecr.aws.example.com/token/"),
+    ],
+)
+def test_the_credential_goes_to_no_token_service_but_the_registrys_own(
+    image: ImageRef, realm: str
+) -> None:
+    transport = Scripted(challenge(realm))
+    auths = {image.host: AUTHS[HOST]}
+    with pytest.raises(ProbeError, match="sends the credential nowhere else"):
+        probe_images([image], auths, transport, deadline(), UA)
+    assert len(transport.sent) == 1  # the manifest request only
+
+
+def test_ecr_publics_dual_stack_host_may_use_the_ipv4_hosts_token_service() -> None:
+    image = PUBLIC_IMAGE._replace(host="ecr-public.aws.com", endpoint_type="dualstack")
+    transport = Scripted(
+        challenge("https://public.ecr.aws/token/"),
+        RegistryAnswer(200, {}, b'{"token": "t"}'),
+        RegistryAnswer(200, {}),
+    )
+    probe_images([image], {image.host: "YXV0aA=="}, transport, deadline(), UA)
+    assert [(m, h) for m, h, _, _ in transport.sent] == [
+        ("HEAD", "ecr-public.aws.com"),
+        ("GET", "public.ecr.aws"),
+        ("HEAD", "ecr-public.aws.com"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[1]", b'{"token": ""}', b'{"expires_in": 60}', b"x" * 70_000],
+    ids=["empty", "not JSON", "a list", "empty token", "no token", "too long"],
+)
+def test_a_token_service_answer_without_a_token_is_a_probe_failure(body: bytes) -> None:
+    transport = Scripted(challenge("https://public.ecr.aws/token/"), RegistryAnswer(200, {}, body))
+    with pytest.raises(ProbeError) as raised:
+        probe_images([PUBLIC_IMAGE], {"public.ecr.aws": "YXV0aA=="}, transport, deadline(), UA)
+    assert "the token service at public.ecr.aws answered without a token" in str(raised.value)
+
+
+def test_a_basic_challenge_is_a_refused_login() -> None:
+    """Private ECR answers a wrong login with 401 and a Basic challenge: no token flow."""
+    transport = Scripted(RegistryAnswer(401, {"www-authenticate": 'Basic realm="x"'}))
+    with pytest.raises(ProbeError, match="HTTP 401 from the registry") as raised:
+        probe_images([APP], AUTHS, transport, deadline(), UA)
+    assert raised.value.denied_action == "ecr:BatchGetImage"
+    assert len(transport.sent) == 1

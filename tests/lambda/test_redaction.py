@@ -10,7 +10,15 @@ import pytest
 
 from ecr_token_rotator import cli
 from tests.conftest import ACCOUNT_ID, REGION, Harness
-from tests.support.failures import FAILURES, HOST, SEED_DOCUMENT, SEED_MATERIAL, Failure
+from tests.support.ecr_public import stubbed_ecr_public
+from tests.support.failures import (
+    DEFAULT_POLICY,
+    FAILURES,
+    HOST,
+    SEED_DOCUMENT,
+    SEED_MATERIAL,
+    Failure,
+)
 from tests.support.redaction import (
     as_text,
     exception_texts,
@@ -32,11 +40,12 @@ def check(
     capsys: pytest.CaptureFixture[str],
     *outputs: str,
     error: BaseException | None = None,
+    extra: list[str] | None = None,
 ) -> None:
     captured = capsys.readouterr()
     texts = [*record_texts(caplog.records), *exception_texts(error), *outputs]
     texts += [captured.out, captured.err]
-    material = [*harness.issued.secret_material(), *SEED_MATERIAL]
+    material = [*harness.issued.secret_material(), *SEED_MATERIAL, *(extra or [])]
     assert leaks(texts, material) == []
     assert caplog.records, "nothing was logged: the search would prove nothing"
 
@@ -91,6 +100,29 @@ def test_a_refresh_reveals_nothing(
     result = harness.invoke()
 
     check(harness, caplog, capsys, as_text(result))
+
+
+def test_every_endpoint_and_ecr_public_reveal_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dual-stack and FIPS hosts, ECR Public's token and the registry token its probe obtains."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(
+        SECRET_ID=arn,
+        LOG_LEVEL="DEBUG",
+        ECR_REGIONS="us-east-1",
+        ECR_ENDPOINT_TYPES="ipv4,dualstack,fips,dualstack-fips",
+        ECR_PUBLIC="true",
+        PROBE_IMAGES=f"{ACCOUNT_ID}.dkr-ecr-fips.us-east-1.on.aws/team/app:1,"
+        "ecr-public.aws.com/team/app:1",
+    )
+    with stubbed_ecr_public(DEFAULT_POLICY, harness.issued) as public:
+        public.issue()
+        reset_capture(caplog)
+        result = harness.invoke()
+
+    assert harness.stub.state.bearer_tokens, "a registry token was issued: something to leak"
+    check(harness, caplog, capsys, as_text(result), extra=harness.stub.state.bearer_tokens)
 
 
 def test_a_rotation_reveals_nothing(

@@ -12,7 +12,7 @@ import pytest
 
 from ecr_token_rotator import aws
 from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_STRING_CHARACTERS
-from ecr_token_rotator.errors import PublishConflictError, SecretTooLargeError
+from ecr_token_rotator.errors import ConfigError, PublishConflictError, SecretTooLargeError
 from ecr_token_rotator.publish import MAX_PUBLISH_ATTEMPTS, WRITE_LABEL
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import SEED_DOCUMENT, SEED_MATERIAL
@@ -213,10 +213,31 @@ def test_hosts_with_real_sized_passwords_are_written(
     assert len(json.loads(json.loads(value)["dockerconfigjson"])["auths"]) == hosts
 
 
-def test_too_many_hosts_fail_cleanly_and_write_nothing(harness: Harness) -> None:
-    harness.issued.password_length = 3_200
+def test_too_many_hosts_fail_before_anything_is_fetched(harness: Harness) -> None:
     arn = harness.create_secret(value={"team": "platform"})
     ids = ",".join(f"{100000000000 + n}" for n in range(5))
+    harness.configure(
+        SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2", ECR_REGISTRY_IDS=ids
+    )
+    before = harness.snapshot(arn)
+
+    with pytest.raises(ConfigError) as raised:
+        harness.invoke()
+
+    message = str(raised.value)
+    assert "15 registry hosts" in message
+    assert f"more than the {MAX_REGISTRY_HOSTS} one secret value holds" in message
+    assert harness.issued.passwords == []  # no token was even requested
+    assert harness.snapshot(arn) == before
+
+
+def test_other_keys_that_leave_no_room_fail_the_size_check_and_write_nothing(
+    harness: Harness,
+) -> None:
+    """Within the host bound, the size is still measured before the write."""
+    harness.issued.password_length = 3_200
+    arn = harness.create_secret(value={"team": "platform", "notes": "n" * 20_000})
+    ids = ",".join(f"{100000000000 + n}" for n in range(4))
     harness.configure(
         SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2", ECR_REGISTRY_IDS=ids
     )
@@ -227,7 +248,7 @@ def test_too_many_hosts_fail_cleanly_and_write_nothing(harness: Harness) -> None
 
     message = str(raised.value)
     assert f"limit of {MAX_SECRET_STRING_CHARACTERS:,}" in message
-    assert "15 registry host(s)" in message
+    assert "12 registry host(s)" in message
     assert re.search(r"would be \d{2},\d{3} characters", message)
     assert harness.snapshot(arn) == before
     listing = harness.secrets().list_secret_version_ids(SecretId=arn, IncludeDeprecated=True)

@@ -18,8 +18,10 @@ import pytest
 import ecr_token_rotator
 from ecr_token_rotator.credentials import RegistryCredential
 from ecr_token_rotator.document import credential_from_entries, merge_document, registry_entries
+from ecr_token_rotator.probe import RegistryAnswer
 from ecr_token_rotator.publish import Prepared
 from ecr_token_rotator.secret_store import StoredDocument
+from tests.support.host_plans import host_plan
 
 PASSWORD = "password-of-a-realistic-length-0123456789abcdef"
 AUTH = base64.b64encode(f"AWS:{PASSWORD}".encode()).decode()
@@ -29,7 +31,7 @@ HOST = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
 def region_credential() -> RegistryCredential:
     return RegistryCredential(
         region="eu-central-1",
-        proxy_host=HOST,
+        registry_id="123456789012",
         username="AWS",
         password=PASSWORD,
         expires_at=datetime.now(UTC) + timedelta(hours=12),
@@ -37,7 +39,7 @@ def region_credential() -> RegistryCredential:
 
 
 def holders() -> dict[str, object]:
-    entries = registry_entries([region_credential()], [])
+    entries = registry_entries([region_credential()], [], host_plan(["eu-central-1"]))
     credential = credential_from_entries(entries)
     document = merge_document({"team": "platform"}, credential)
     return {
@@ -46,20 +48,27 @@ def holders() -> dict[str, object]:
         "Credential": credential,
         "StoredDocument": StoredDocument(arn="arn", version_id="v1", document=document),
         "Prepared": Prepared(version_id="v1", document=document),
+        # a token service's answer: a registry token issued for the `auth`
+        "RegistryAnswer": RegistryAnswer(200, {}, f'{{"token": "{AUTH}"}}'.encode()),
     }
 
 
 # Records that never hold a password, token or `auth`.
 WITHOUT_SECRET_MATERIAL = {
     "CallPolicy",
+    "HostPlan",
     "ImageRef",
     "PendingLabels",
     "Publication",
     "RefreshRequest",
     "RotationEvent",
     "RunResult",
+    "RegistryHostParts",
+    "Service",
     "Settings",
-    "StepContext",  # holds the event and settings; documents are read in the steps
+    "SettingNames",
+    "StepContext",
+    "_Outcome",  # holds the event and settings; documents are read in the steps
     "WrittenVersion",
 }
 

@@ -10,6 +10,7 @@ version was written leaves that version under the function's own label only).
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +26,8 @@ from ecr_token_rotator.errors import (
     SecretError,
     SecretTooLargeError,
 )
+from ecr_token_rotator.probe import RegistryAnswer
+from tests.support.ecr_public import public_ecr
 from tests.support.faults import inject_error, inject_retryable_error, skip_retry_sleeps
 
 if TYPE_CHECKING:
@@ -136,18 +139,37 @@ def _probe_unreachable(h: Harness, arn: str) -> None:
     h.configure(SECRET_ID=arn, PROBE_IMAGES=f"{HOST}/team/app:1.0")
 
     class Refused:
-        def head(self, host: str, path: str, headers: object, timeout: float) -> int:
+        def request(
+            self, method: str, host: str, path: str, headers: object, timeout: float
+        ) -> RegistryAnswer:
             raise ConnectionRefusedError(111, "Connection refused")
 
     h.monkeypatch.setattr("ecr_token_rotator.handler.registry_transport", Refused())
 
 
-def _too_many_hosts(h: Harness, arn: str) -> None:
+def _accounts(count: int) -> str:
+    return ",".join(f"{100000000000 + n}" for n in range(count))
+
+
+def _too_large_value(h: Harness, arn: str) -> None:
+    """The most hosts the module allows (12), real-sized passwords, and other keys that leave no
+    room for them: caught by the size check before the write."""
     h.issued.password_length = 3_200  # real ECR passwords: 2,700-3,200+ characters
+    h.secrets().put_secret_value(
+        SecretId=arn, SecretString=json.dumps({**SEED_DOCUMENT, "notes": "n" * 20_000})
+    )
     h.configure(
         SECRET_ID=arn,
         ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2",
-        ECR_REGISTRY_IDS=",".join(f"{100000000000 + n}" for n in range(5)),
+        ECR_REGISTRY_IDS=_accounts(4),
+    )
+
+
+def _public_denied(h: Harness, arn: str) -> None:
+    h.configure(SECRET_ID=arn, ECR_PUBLIC="true")
+    public_ecr(DEFAULT_POLICY, h.issued).fail(
+        "AccessDeniedException",
+        "User is not authorized to perform: sts:GetServiceBearerToken",
     )
 
 
@@ -233,9 +255,52 @@ FAILURES: tuple[Failure, ...] = (
     Failure("probe unreachable", _probe_unreachable, ProbeError, ("cannot reach",)),
     Failure(
         "value would exceed 64 KB",
-        _too_many_hosts,
+        _too_large_value,
         SecretTooLargeError,
-        ("65,536", "15 registry host(s)", "nothing was written"),
+        ("65,536", "12 registry host(s)", "nothing was written"),
+    ),
+    Failure(
+        "more hosts than a secret holds",
+        _configure(
+            ECR_REGIONS="eu-central-1,us-east-1,ap-southeast-2", ECR_REGISTRY_IDS=_accounts(5)
+        ),
+        ConfigError,
+        ("15 registry hosts", "3 region(s) x 5 registry account(s) x 1 endpoint type(s)"),
+    ),
+    Failure(
+        "endpoint types multiply the hosts",
+        _configure(
+            ECR_REGIONS="us-east-1,us-west-2",
+            ECR_REGISTRY_IDS=_accounts(2),
+            ECR_ENDPOINT_TYPES="ipv4,dualstack,fips,dualstack-fips",
+            ECR_PUBLIC="true",
+        ),
+        ConfigError,
+        ("18 registry hosts", "x 4 endpoint type(s) + 2 of ECR Public", "ECR_ENDPOINT_TYPES"),
+    ),
+    Failure(
+        "unknown endpoint type",
+        _configure(ECR_ENDPOINT_TYPES="ipv4,ipv6,FIPS"),
+        ConfigError,
+        ("ECR_ENDPOINT_TYPES", "'ipv6', 'FIPS'", "dualstack-fips"),
+    ),
+    Failure(
+        "endpoint type the region does not offer",
+        _configure(ECR_ENDPOINT_TYPES="fips"),
+        ConfigError,
+        ("fips is not offered in eu-central-1", "us-gov-west-1"),
+    ),
+    Failure(
+        "ECR Public outside the aws partition",
+        _configure(ECR_PUBLIC="true", ECR_REGIONS="cn-north-1"),
+        ConfigError,
+        ("ECR_PUBLIC", "cn-north-1 is in aws-cn"),
+    ),
+    Failure(
+        "ECR Public denied",
+        _public_denied,
+        PermissionDeniedError,
+        ("sts:GetServiceBearerToken", "ecr-public:GetAuthorizationToken"),
     ),
     Failure("bad region", _configure(ECR_REGIONS="eu-central-1,Moon"), ConfigError, ("'Moon'",)),
     Failure("bad registry id", _configure(ECR_REGISTRY_IDS="12345"), ConfigError, ("12345",)),

@@ -5,18 +5,24 @@ Moto always answers GetAuthorizationToken with `expiresAt` in 2015 and the passw
 and the benchmark patch moto's response (in the process that runs moto: in-process `mock_aws` or
 `ThreadedMotoServer`) to the lifetime they need, and record every password handed out so tests
 can search logs and outputs for them.
+
+Moto also writes `proxyEndpoint` with `amazonaws.com` in every region, where AWS uses the
+partition's DNS suffix (`https://<account>.dkr.ecr.cn-north-1.amazonaws.com.cn`, ...): the patch
+writes AWS's (from botocore's partitions data, as the function's host table does).
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import botocore.loaders
 from moto.ecr.responses import ECRResponse
 
 ECR_TOKEN_LIFETIME = timedelta(hours=12)
@@ -30,6 +36,7 @@ class IssuedTokens:
     malformed_token: str | None = None  # when set, ECR answers with this token instead
     password_length: int = 0  # when set, passwords are padded to it (real ones: 2,700-3,200+)
     passwords: list[str] = field(default_factory=list)
+    expiries: list[datetime] = field(default_factory=list)  # expiresAt of each token, in order
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -40,6 +47,12 @@ class IssuedTokens:
             self.passwords.append(password)
         return password
 
+    def next_expiry(self) -> datetime:
+        expiry = datetime.now(UTC) + self.lifetime
+        with self._lock:
+            self.expiries.append(expiry)
+        return expiry
+
     def secret_material(self) -> list[str]:
         """Every password, with the base64 forms a token or docker `auth` would carry."""
         material: list[str] = []
@@ -47,6 +60,14 @@ class IssuedTokens:
             encoded = base64.b64encode(f"AWS:{password}".encode()).decode()
             material += [password, encoded, encoded.rstrip("=")]
         return material
+
+
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the region's partition (botocore's partitions data)."""
+    for partition in botocore.loaders.create_loader().load_data("partitions")["partitions"]:
+        if re.fullmatch(partition["regionRegex"], region):
+            return str(partition["outputs"]["dnsSuffix"])
+    raise ValueError(f"no partition for {region}")
 
 
 @contextmanager
@@ -62,7 +83,9 @@ def patched_ecr_tokens(lifetime: timedelta = ECR_TOKEN_LIFETIME) -> Iterator[Iss
             item["authorizationToken"] = (
                 issued.malformed_token or base64.b64encode(f"AWS:{password}".encode()).decode()
             )
-            item["expiresAt"] = datetime.now(UTC) + issued.lifetime
+            item["expiresAt"] = issued.next_expiry()
+            suffix = dns_suffix(self.region)
+            item["proxyEndpoint"] = f"https://{registry_id}.dkr.ecr.{self.region}.{suffix}"
         return result
 
     ECRResponse.get_authorization_token = get_authorization_token  # type: ignore[method-assign]

@@ -6,7 +6,9 @@ verification, directly or through `HTTPS_PROXY`. To run it unchanged on this mac
 - `make_certificates(tmp, hosts)`: a throwaway certificate authority and a server certificate
   for the registry hosts, written as PEM files (the CA file is what `AWS_CA_BUNDLE` names);
 - `tls_registry(...)`: a TLS server on a free loopback port that answers each request according to
-  the repository in its path: a status, or a malformed answer (`BEHAVIOURS`);
+  the repository in its path: a status, or a malformed answer (`BEHAVIOURS`); repository
+  `token-flow` asks for a Bearer token (401 with a challenge whose realm is `/token/` on the
+  requested host), which `GET /token/` issues (`TOKEN`);
 - `connect_proxy(...)`: an HTTP proxy on loopback that accepts `CONNECT <host>:443`, records the
   request line and headers, and tunnels to the TLS registry whatever the host.
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
+import re
 import select
 import socket
 import ssl
@@ -36,6 +40,30 @@ BEHAVIOURS = {
     "hang-up": b"",  # closed without an answer: RemoteDisconnected
     "silent": None,  # never answers: the probe's timeout
 }
+
+
+TOKEN = "tls-registry-token"
+_TOKEN_ANSWER = json.dumps({"token": TOKEN}).encode()
+
+
+def _token_flow(head: bytes, path: str) -> bytes | None:
+    """The answers of a registry that wants a Bearer token (as ECR Public does), else None."""
+    if path.startswith("/token/"):
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(_TOKEN_ANSWER)}\r\n\r\n".encode()
+            + _TOKEN_ANSWER
+        )
+    if not path.startswith("/v2/token-flow/"):
+        return None
+    if f"Bearer {TOKEN}".encode() in head:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    host = re.search(rb"(?im)^host: *([^\r:]+)", head)
+    realm = f"https://{host[1].decode() if host else ''}/token/"
+    return (
+        f'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="{realm}",service="x"\r\n'
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
 
 
 @dataclass(frozen=True)
@@ -198,7 +226,7 @@ def tls_registry(ca: CertificateFiles, status: int = 200) -> Iterator[Server]:
                     seen.add(head)
                     path = head.split(b" ")[1].decode() if head.count(b" ") >= 2 else ""
                     repository = path.removeprefix("/v2/").split("/", 1)[0]
-                    answer = BEHAVIOURS.get(
+                    answer = _token_flow(head, path) or BEHAVIOURS.get(
                         repository,
                         f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n".encode(),
                     )
