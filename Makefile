@@ -20,18 +20,20 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 .PHONY: help venv test lint package check-package demo clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov test-tf test-examples tf-offline
 .PHONY: docs docs-check manifests manifests-check validate-examples
-.PHONY: scan scan-iam scan-python bench
+.PHONY: scan scan-iam scan-python bench FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements-dev.txt
+# Also rebuilt when an older .venv lacks the package's entry point.
+$(STAMP): requirements-dev.txt lambda_src/pyproject.toml $(if $(wildcard $(VENV)/bin/ecr-token-rotator),,FORCE)
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required" if sys.version_info < (3, 11) else 0)'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e lambda_src
 	touch $@
 
-venv: $(STAMP) ## create .venv and install the pinned development dependencies
+venv: $(STAMP) ## create .venv, install the pinned development dependencies and the package (editable: .venv/bin/ecr-token-rotator)
 
 test: $(STAMP) ## run the test suite (with terraform and ../shared: terraform test and every example applied, offline)
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \

@@ -19,7 +19,7 @@ from .config import settings_from_environment
 from .deadline import Deadline
 from .errors import REPAIR_HINT, RotatorError
 from .events import RefreshRequest, parse_event
-from .observability import configure_logging, emit_success_metric
+from .observability import configure_logging, emit_success_metric, failure_fields
 from .refresh import refresh_during_apply, refresh_secret
 from .result import RunResult
 
@@ -74,15 +74,7 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
 def _log_failure(
     error: RotatorError, event: object, secret_id: str | None, deadline: Deadline
 ) -> None:
-    fields: dict[str, Any] = {
-        "event": "run_failed",
-        "error_type": type(error).__name__,
-        "elapsed_seconds": round(deadline.elapsed(), 1),
-    }
-    if error.step:
-        fields["waiting_for"] = error.step
-    if error.denied_action:
-        fields["denied_action"] = error.denied_action
+    fields = failure_fields(error, deadline.elapsed())
     if isinstance(event, dict) and "Step" in event:
         fields.update(step=event.get("Step"), version_id=event.get("ClientRequestToken"))
         # A step that keeps failing leaves AWSPENDING behind once Secrets Manager gives up.

@@ -19,7 +19,12 @@ import json
 import logging
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .errors import RotatorError
 
 PACKAGE_LOGGER = "ecr_token_rotator"
 METRIC_NAMESPACE = "ECRTokenRotator"
@@ -69,6 +74,34 @@ def configure_logging(level: str) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         package_logger.addHandler(handler)
+
+
+@contextmanager
+def json_logs_to(stream: TextIO) -> Iterator[None]:
+    """While it lasts, the package's records go to `stream` as JSON lines (the CLI's stderr),
+    whoever else handles them."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    package_logger = logging.getLogger(PACKAGE_LOGGER)
+    package_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        package_logger.removeHandler(handler)
+
+
+def failure_fields(error: RotatorError, elapsed_seconds: float) -> dict[str, Any]:
+    """The fields of a `run_failed` record: what failed, and what it was waiting for."""
+    fields: dict[str, Any] = {
+        "event": "run_failed",
+        "error_type": type(error).__name__,
+        "elapsed_seconds": round(elapsed_seconds, 1),
+    }
+    if error.step:
+        fields["waiting_for"] = error.step
+    if error.denied_action:
+        fields["denied_action"] = error.denied_action
+    return fields
 
 
 def _set_level(logger: logging.Logger, level: int) -> None:

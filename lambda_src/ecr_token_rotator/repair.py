@@ -57,31 +57,40 @@ def repair_pending(
     force: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    """Remove the stale AWSPENDING labels (and, with `force`, recent ones too).
+
+    A dry run removes nothing and refuses nothing: it reports what a run with the same `force`
+    would remove, and the recent labels that only `force` would.
+    """
     labels = classify_pending(
         secret_store.list_versions(secret_id, region, deadline),
         now or datetime.now(UTC),
         ROTATION_IN_PROGRESS_WINDOW,
     )
-    if labels.recent and not force:
+    to_remove = labels.stale + (labels.recent if force else [])
+    left_alone = [] if force else labels.recent
+    if dry_run:
+        return {
+            "secret_id": secret_id,
+            "dry_run": True,
+            "stale_pending_version_ids": to_remove,
+            "recent_pending_version_ids": left_alone,
+            "removed": False,
+        }
+    if left_alone:
         raise RotationStateError(
-            f"AWSPENDING on version(s) {', '.join(labels.recent)} of {secret_id} is younger than "
+            f"AWSPENDING on version(s) {', '.join(left_alone)} of {secret_id} is younger than "
             f"{ROTATION_IN_PROGRESS_WINDOW}, so a rotation may still be running; retry later, "
             "or pass --force if you are sure it is not"
         )
-    to_remove = labels.stale + (labels.recent if force else [])
-    if not dry_run:
-        for version_id in to_remove:
-            secret_store.move_label(secret_id, region, PENDING, deadline, remove_from=version_id)
-            logger.warning(
-                "stale AWSPENDING removed",
-                extra={
-                    "event": "pending_removed",
-                    "secret_id": secret_id,
-                    "version_id": version_id,
-                },
-            )
+    for version_id in to_remove:
+        secret_store.move_label(secret_id, region, PENDING, deadline, remove_from=version_id)
+        logger.warning(
+            "stale AWSPENDING removed",
+            extra={"event": "pending_removed", "secret_id": secret_id, "version_id": version_id},
+        )
     return {
         "secret_id": secret_id,
         "stale_pending_version_ids": to_remove,
-        "removed": bool(to_remove) and not dry_run,
+        "removed": bool(to_remove),
     }

@@ -1,17 +1,39 @@
-"""The operator CLI: `refresh` and `repair`, their output and exit codes."""
+"""The operator CLI: `refresh` and `repair`, their output, errors and exit codes, as a newcomer
+meets them: errors name the CLI's flags, end in one JSON log line on stderr, and say what to do
+for where the CLI runs."""
 
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
+from moto.server import ThreadedMotoServer
 
-from ecr_token_rotator import cli
+from ecr_token_rotator import aws, cli
+from ecr_token_rotator.config import ENVIRONMENT_NAMES
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import SEED_DOCUMENT
+from tests.support.faults import on_function_calls, skip_retry_sleeps
 from tests.support.secrets_manager_model import RotationService
+from tests.support.timezones import local_time
+
+OTHER_REGION = "us-west-2"
+# The Lambda's environment variables: a CLI error never tells a CLI user to set one of them.
+LAMBDA_VARIABLES = tuple(name for name in ENVIRONMENT_NAMES if name != "AWS_REGION")
+
+
+def run_failed(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "run_failed"]
+    return record
 
 
 def test_refresh_prints_the_result_as_json(
@@ -20,8 +42,8 @@ def test_refresh_prints_the_result_as_json(
     arn = harness.create_secret(value=SEED_DOCUMENT)
 
     code = cli.main(
-        ["refresh", "--secret-id", arn, "--region", "eu-central-1", "--region", "us-east-1",
-         "--registry-id", ACCOUNT_ID]
+        ["refresh", "--secret-id", arn, "--ecr-region", "eu-central-1", "--ecr-region",
+         "us-east-1", "--registry-id", ACCOUNT_ID]
     )  # fmt: skip
 
     assert code == 0
@@ -48,36 +70,376 @@ def test_refresh_with_a_pull_probe(harness: Harness) -> None:
     assert [path for _, path, _ in harness.stub.state.requests] == ["/v2/app/manifests/1"]
 
 
+def test_refresh_with_endpoint_types(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    arn = harness.create_secret()
+    argv = [
+        "refresh",
+        "--secret-id",
+        arn,
+        "--endpoint-type",
+        "ipv4",
+        "--endpoint-type",
+        "dualstack",
+    ]
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["registry_hosts"] == [
+        f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com",
+        f"{ACCOUNT_ID}.dkr-ecr.{REGION}.on.aws",
+    ]
+
+
+def test_a_laptop_in_another_time_zone_writes_utc(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI on a machine whose local time is UTC-03:30: `expires_at` (document and output) is
+    the token's expiry in UTC, to the second, with a `Z`; so are the log lines' timestamps."""
+    arn = harness.create_secret()
+    with local_time(harness.monkeypatch):
+        assert cli.main(["refresh", "--secret-id", arn]) == 0
+        captured = capsys.readouterr()
+
+    [expiry] = harness.issued.expiries
+    expected = expiry.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert harness.document(arn)["expires_at"] == expected
+    assert json.loads(captured.out)["expires_at"] == expected
+    for line in captured.err.splitlines():
+        logged = datetime.strptime(json.loads(line)["timestamp"], "%Y-%m-%dT%H:%M:%SZ")
+        assert abs(logged.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+# ---- --region: the same in both commands; an ARN names its own region ------------------------
+
+
+def test_refresh_of_a_secret_by_arn_works_in_the_arns_region(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No region configured at all: the ARN's region is where the secret is read and written, and
+    the default ECR region (as the function's own region is for the Lambda)."""
+    harness.monkeypatch.delenv("AWS_REGION")
+    harness.monkeypatch.delenv("AWS_DEFAULT_REGION")
+    secrets = boto3.client("secretsmanager", region_name=OTHER_REGION)
+    arn = secrets.create_secret(Name="elsewhere", SecretString=json.dumps(SEED_DOCUMENT))["ARN"]
+
+    assert cli.main(["refresh", "--secret-id", arn]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    assert result["registry_hosts"] == [f"{ACCOUNT_ID}.dkr.ecr.{OTHER_REGION}.amazonaws.com"]
+    document = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert document["team"] == "platform"
+    assert document["registry"] == result["registry_hosts"][0]
+
+
+def test_refresh_by_arn_while_configured_for_another_region(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWS_REGION is eu-central-1: the ARN still decides where the secret is; ECR regions are
+    --ecr-region's."""
+    secrets = boto3.client("secretsmanager", region_name=OTHER_REGION)
+    arn = secrets.create_secret(Name="elsewhere", SecretString=json.dumps(SEED_DOCUMENT))["ARN"]
+
+    assert cli.main(["refresh", "--secret-id", arn, "--ecr-region", "us-east-1"]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    assert result["secret_arn"] == arn
+    assert result["registry_hosts"] == [f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"]
+
+
+@pytest.mark.parametrize("command", ["refresh", "repair"])
+def test_a_region_that_contradicts_the_arn_is_an_error(
+    harness: Harness, caplog: pytest.LogCaptureFixture, command: str
+) -> None:
+    arn = f"arn:aws:secretsmanager:{OTHER_REGION}:{ACCOUNT_ID}:secret:elsewhere-AbCdEf"
+    assert cli.main([command, "--secret-id", arn, "--region", "eu-central-1"]) == 2
+    message = run_failed(caplog).getMessage()
+    assert f"--region eu-central-1 is not the region of the secret's ARN ({OTHER_REGION})" in (
+        message
+    )
+
+
+@pytest.mark.parametrize("command", ["refresh", "repair"])
+def test_region_means_the_region_of_a_secret_given_by_name_in_both_commands(
+    harness: Harness, command: str
+) -> None:
+    """AWS_REGION is eu-central-1; --region us-west-2 finds the secret there, for both."""
+    secrets = boto3.client("secretsmanager", region_name=OTHER_REGION)
+    secrets.create_secret(Name="elsewhere", SecretString=json.dumps(SEED_DOCUMENT))
+    argv = [command, "--secret-id", "elsewhere", "--region", OTHER_REGION]
+    assert cli.main(argv + (["--dry-run"] if command == "repair" else [])) == 0
+
+
+def test_region_is_given_once_and_ecr_regions_have_their_own_flag(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    argv = ["refresh", "--secret-id", "x", "--region", "eu-central-1", "--region", "us-east-1"]
+    assert cli.main(argv) == 2
+    message = run_failed(caplog).getMessage()
+    assert "--region is given once" in message
+    assert "--ecr-region" in message
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["repair", "--secret-id", "x", "--region", "US-EAST-1"], "--region: 'US-EAST-1'"),
+        (["repair", "--secret-id", "x", "--region", "mars"], "--region: 'mars'"),
+        (["refresh", "--secret-id", "x", "--region", "eu_central-1"], "--region: 'eu_central-1'"),
+    ],
+)
+def test_region_is_validated_before_any_call(
+    harness: Harness, caplog: pytest.LogCaptureFixture, argv: list[str], words: str
+) -> None:
+    calls: list[str] = []
+    on_function_calls("before-call", lambda model, **_: calls.append(model.name))
+    assert cli.main(argv) == 2
+    assert words in run_failed(caplog).getMessage()
+    assert calls == []  # never reached AWS (an invalid region name made botocore send HTML)
+
+
+def test_a_configured_region_that_is_not_one_is_named(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.monkeypatch.setenv("AWS_REGION", "US-EAST-1")
+    harness.monkeypatch.setenv("AWS_DEFAULT_REGION", "US-EAST-1")
+    aws.reset_clients()
+    assert cli.main(["repair", "--secret-id", "x"]) == 2
+    message = run_failed(caplog).getMessage()
+    assert "'US-EAST-1'" in message
+    assert "AWS_REGION" in message
+
+
+# ---- errors name the CLI's flags; the last line is one JSON log line --------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag", "words"),
+    [
+        (["--ecr-region", "mars"], "--ecr-region", "'mars'"),
+        (["--registry-id", "12345678901"], "--registry-id", "12-digit"),
+        (["--endpoint-type", "ipv6"], "--endpoint-type", "'ipv6'"),
+        (["--endpoint-type", "fips"], "--endpoint-type", "fips is not offered in eu-central-1"),
+        (["--probe-image", "docker.io/nginx:1"], "--probe-image", "not an ECR image"),
+        (
+            ["--probe-image", f"{ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com/app:1"],
+            "--ecr-region",
+            "us-west-2",
+        ),
+        (["--probe-image", "public.ecr.aws/team/app:1"], "--ecr-public", "ECR Public"),
+        (["--log-level", "LOUD"], "--log-level", "'LOUD'"),
+    ],
+)
+def test_errors_name_the_flags_not_the_lambdas_variables(  # noqa: PLR0917 - fixtures
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    flag: str,
+    words: str,
+) -> None:
+    assert cli.main(["refresh", "--secret-id", "x", *argv]) == 2
+    message = run_failed(caplog).getMessage()
+    assert flag in message
+    assert words in message
+    assert [name for name in LAMBDA_VARIABLES if name in message] == []
+    assert capsys.readouterr().out == ""
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "words"),
     [
-        (["refresh", "--secret-id", "missing"], 1, "does not exist"),
-        (["refresh", "--secret-id", "x", "--region", "mars"], 2, "'mars'"),
+        (["refresh", "--secret-id", "missing"], 1, "does not exist in eu-central-1"),
+        (["refresh", "--secret-id", "x", "--ecr-region", "mars"], 2, "'mars'"),
         (["refresh", "--secret-id", "x", "--registry-id", "1"], 2, "12-digit"),
         (["repair", "--secret-id", "missing"], 1, "does not exist"),
+        (["refresh"], 2, "--secret-id"),  # argparse's own complaint
+        (["refresh", "--secret-id", "x", "--timeout", "1"], 2, "--timeout"),
     ],
 )
-def test_errors_go_to_stderr_with_an_exit_code(
+def test_the_final_error_is_one_json_log_line_on_stderr(
     harness: Harness, capsys: pytest.CaptureFixture[str], argv: list[str], code: int, words: str
 ) -> None:
     assert cli.main(argv) == code
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert words in captured.err
+    *_, last = captured.err.splitlines()
+    line = json.loads(last)
+    assert line["level"] == "ERROR"
+    assert line["event"] == "run_failed"
+    assert line["exit_code"] == code
+    assert words in line["message"]
+    assert all(json.loads(other) for other in captured.err.splitlines())  # JSON, every line
 
 
-def test_repair_dry_run_then_repair(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_installed_command_prints_json_errors_and_help() -> None:
+    """As a user runs it: a process of its own, where nothing else handles the log records."""
+    process = subprocess.run(
+        [sys.executable, "-m", "ecr_token_rotator", "refresh", "--secret-id", "x",
+         "--ecr-region", "mars"],
+        capture_output=True, text=True, check=False, cwd="lambda_src",
+        env={"PATH": "/usr/bin:/bin", "AWS_REGION": "eu-central-1"},
+    )  # fmt: skip
+    assert process.returncode == 2
+    assert process.stdout == ""
+    [line] = process.stderr.splitlines()
+    record = json.loads(line)
+    assert (record["event"], record["error_type"]) == ("run_failed", "ConfigError")
+    assert "--ecr-region: 'mars'" in record["message"]
+
+    helped = subprocess.run(
+        [sys.executable, "-m", "ecr_token_rotator", "refresh", "--help"],
+        capture_output=True, text=True, check=True, cwd="lambda_src",
+    )  # fmt: skip
+    assert "--log-level LEVEL" in helped.stdout
+    assert "DEBUG, INFO (default), WARNING or ERROR" in " ".join(helped.stdout.split())
+
+
+def test_the_venv_has_the_command() -> None:
+    """`make venv` installs the package (editable), so the command a README shows exists."""
+    command = Path(sys.executable).parent / "ecr-token-rotator"
+    if not command.exists():
+        pytest.skip(f"{command} is absent: this interpreter is not the project's .venv")
+    process = subprocess.run([command, "--help"], capture_output=True, text=True, check=True)
+    assert process.stdout.startswith("usage: ecr-token-rotator")
+
+
+# ---- where the CLI runs: network and credential advice ----------------------------------------
+
+
+@pytest.fixture
+def unreachable(harness: Harness) -> None:
+    """Every AWS request fails to connect (as with no route), through botocore's retries."""
+    skip_retry_sleeps(harness.monkeypatch)
+
+    def refuse(request: object, **_: object) -> None:
+        raise EndpointConnectionError(endpoint_url=getattr(request, "url", "?"))
+
+    on_function_calls("before-send", refuse)
+
+
+def test_a_laptop_is_told_to_check_its_own_connection(
+    harness: Harness, caplog: pytest.LogCaptureFixture, unreachable: None
+) -> None:
+    assert cli.main(["repair", "--secret-id", "x"]) == 1
+    message = run_failed(caplog).getMessage()
+    assert "cannot reach Secrets Manager for ListSecretVersionIds on x in eu-central-1" in message
+    assert "this machine's connection to https://secretsmanager.eu-central-1.amazonaws.com" in (
+        message
+    )
+    assert "VPC" not in message
+
+
+def test_the_lambda_is_told_to_check_its_vpc_path(
+    harness: Harness, unreachable: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ecr-token-rotator")
+    harness.configure(SECRET_ID="x", ECR_REGIONS="us-east-1")
+    with pytest.raises(Exception, match="cannot reach") as raised:
+        harness.invoke()
+    message = str(raised.value)
+    assert "com.amazonaws.eu-central-1.secretsmanager" in message
+    assert "VPC mode" in message
+    assert "this machine" not in message
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_endpoint_url_that_nothing_answers_is_named(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    harness.monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    skip_retry_sleeps(harness.monkeypatch)
+    aws.reset_clients()
+
+    assert cli.main(["repair", "--secret-id", "x", "--timeout", "20"]) == 1
+
+    message = run_failed(caplog).getMessage()
+    assert f"{url} comes from AWS_ENDPOINT_URL: check that the server there is running" in message
+
+
+def test_missing_credentials_get_advice(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        harness.monkeypatch.delenv(name)
+    harness.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role lookup
+    aws.reset_clients()
+
+    assert cli.main(["repair", "--secret-id", "x"]) == 1
+
+    message = run_failed(caplog).getMessage()
+    assert "Unable to locate credentials" in message
+    assert "set AWS_PROFILE" in message
+    assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in message
+
+
+@pytest.fixture
+def plain_moto() -> Iterator[str]:
+    """A moto server as a user starts it: ECR tokens that expired in 2015, nothing patched."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def test_a_plain_moto_servers_2015_token_is_explained(
+    plain_moto: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", plain_moto)
+    aws.reset_clients()
+    boto3.client("secretsmanager", endpoint_url=plain_moto).create_secret(Name="s")
+
+    assert cli.main(["refresh", "--secret-id", "s"]) == 1
+
+    message = run_failed(caplog).getMessage()
+    assert "expires at 2015-01-01T00:00:00Z" in message
+    assert f"{plain_moto} (from AWS_ENDPOINT_URL) answered with a token that had already" in message
+    assert "moto" in message
+    assert "make demo" in message
+
+
+def test_a_short_token_from_aws_itself_gets_no_moto_hint(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.issued.lifetime = timedelta(minutes=10)
+    harness.create_secret()
+    assert cli.main(["refresh", "--secret-id", "ecr-pull-credential"]) == 1
+    message = run_failed(caplog).getMessage()
+    assert "check the clock" in message
+    assert "moto" not in message
+
+
+# ---- repair -----------------------------------------------------------------------------------
+
+
+def pending_rotation(harness: Harness, age_seconds: int) -> tuple[str, str, RotationService]:
+    """A secret whose rotation stopped after createSecret, `age_seconds` ago."""
     arn = harness.create_secret(value=SEED_DOCUMENT)
     service = RotationService(ACCOUNT_ID, REGION)
     service.enable(arn)
     harness.configure(SECRET_ID=arn)
     token = service.start(arn)
     service.run(arn, token, harness.invoke, steps=("createSecret",))
-    service.age_version(arn, token, 3600)
+    service.age_version(arn, token, age_seconds)
+    return arn, token, service
+
+
+def test_repair_dry_run_then_repair(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    arn, token, service = pending_rotation(harness, 3600)
     capsys.readouterr()
 
     assert cli.main(["repair", "--secret-id", arn, "--dry-run"]) == 0
-    assert json.loads(capsys.readouterr().out)["removed"] is False
+    assert json.loads(capsys.readouterr().out) == {
+        "secret_id": arn,
+        "dry_run": True,
+        "stale_pending_version_ids": [token],
+        "recent_pending_version_ids": [],
+        "removed": False,
+    }
     assert cli.main(["repair", "--secret-id", arn]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "secret_id": arn,
@@ -85,6 +447,39 @@ def test_repair_dry_run_then_repair(harness: Harness, capsys: pytest.CaptureFixt
         "removed": True,
     }
     service.start(arn)  # Secrets Manager accepts a new rotation again
+
+
+def test_a_pending_label_ten_minutes_old_is_left_alone_without_force(
+    harness: Harness, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fixed age inside the documented 15-minute window (not one derived from the constant):
+    refused without --force, shown by a dry run without --force, removed with --force."""
+    arn, token, service = pending_rotation(harness, 10 * 60)
+    capsys.readouterr()
+
+    assert cli.main(["repair", "--secret-id", arn, "--dry-run"]) == 0
+    dry_run = json.loads(capsys.readouterr().out)
+    assert dry_run["stale_pending_version_ids"] == []
+    assert dry_run["recent_pending_version_ids"] == [token]
+
+    assert cli.main(["repair", "--secret-id", arn]) == 1
+    assert "younger than 0:15:00" in run_failed(caplog).getMessage()
+    assert harness.snapshot(arn).version_stages[token] == ["AWSPENDING"]
+
+    assert cli.main(["repair", "--secret-id", arn, "--force", "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out)["stale_pending_version_ids"] == [token]
+    assert cli.main(["repair", "--secret-id", arn, "--force"]) == 0
+    assert json.loads(capsys.readouterr().out)["removed"] is True
+    service.start(arn)
+
+
+def test_a_pending_label_twenty_minutes_old_is_stale(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn, token, _ = pending_rotation(harness, 20 * 60)
+    capsys.readouterr()
+    assert cli.main(["repair", "--secret-id", arn]) == 0
+    assert json.loads(capsys.readouterr().out)["stale_pending_version_ids"] == [token]
 
 
 def test_python_dash_m_entry_point_shows_help() -> None:
@@ -95,5 +490,6 @@ def test_python_dash_m_entry_point_shows_help() -> None:
         check=True,
         cwd="lambda_src",
     )
+    assert process.stdout.startswith("usage: python -m ecr_token_rotator")
     assert "refresh" in process.stdout
     assert "repair" in process.stdout
