@@ -33,9 +33,10 @@ The baseline (bench/baseline.py) is the seed's handler: read the secret, get a t
 after another). Targets (flagged in the table, not failing the run, since timings depend on the
 machine): cold start at most 1.05x the baseline's, warm refresh with 30 ms per call at most 1.0x.
 
-Output: a table on stdout, bench/results/latest.json, and the README's performance section
-between `<!-- BEGIN_BENCH -->` and `<!-- END_BENCH -->` (the run fails, and edits nothing, when
-those markers are missing).
+Output: a table on stdout and bench/results/latest.json (ignored by git). With `--write-readme`
+(`make bench BENCH_ARGS=--write-readme`) also the README's performance section between
+`<!-- BEGIN_BENCH -->` and `<!-- END_BENCH -->` (the run fails, and edits nothing, when those
+markers are missing): a plain `make bench` leaves the tracked README alone.
 """
 
 from __future__ import annotations
@@ -588,13 +589,47 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
+def report(
+    results: dict[str, Any], meta: dict[str, Any], output: Path, *, readme: Path | None
+) -> list[str]:
+    """Print the table, write `output` (and the table into `readme` when given); return the
+    labels whose API-call target was missed."""
+    table = render(results, meta)
+    print(table)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(_jsonable({**meta, "results": results}), indent=2) + "\n")
+    print(f"\n{output} written; the benchmark took {meta['seconds']} s")
+    if readme is not None:
+        update_readme(readme, table)
+        print(f"{readme.name}: performance section updated")
+    return [label for label, row in results["api_calls"].items() if not row["target_met"]]
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few runs: checks the script works")
-    parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="also write the table into README.md's performance section",
+    )
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="leave README.md alone (what every run does without --write-readme)",
+    )
     parser.add_argument("--delay-ms", type=float, help="simulated delay per HTTP request")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if args.write_readme and args.no_readme:
+        parser.error("--write-readme and --no-readme contradict each other")
+    return args
+
+
+def benchmark(
+    args: argparse.Namespace, argv: list[str] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every measurement of the plan `args` asks for, and what describes the run."""
     plan = PLANS["quick" if args.quick else "full"]
     if args.delay_ms is not None:
         plan = Plan(plan.cold_runs, plan.warm_runs, plan.growth_runs, args.delay_ms)
@@ -623,16 +658,13 @@ def main(argv: list[str] | None = None) -> int:
         "zip_files": zip_files,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    table = render(results, meta)
-    print(table)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(_jsonable({**meta, "results": results}), indent=2) + "\n")
-    print(f"\n{args.output.relative_to(REPO)} written; the benchmark took {meta['seconds']} s")
+    return results, meta
 
-    missed = [label for label, row in results["api_calls"].items() if not row["target_met"]]
-    if not args.no_readme:
-        update_readme(README, table)
-        print(f"{README.name}: performance section updated")
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    results, meta = benchmark(args, argv)
+    missed = report(results, meta, args.output, readme=README if args.write_readme else None)
     if missed:
         print(f"API call target missed for: {', '.join(missed)}", file=sys.stderr)
         return 1

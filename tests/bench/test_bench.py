@@ -5,6 +5,7 @@ else). Timing is not tested: that is what `make bench` reports."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,52 @@ def test_without_one_pair_of_markers_nothing_is_edited(tmp_path: Path, text: str
     with pytest.raises(run.BenchError, match="BEGIN_BENCH"):
         run.update_readme(readme, "table")
     assert readme.read_text() == text
+
+
+def canned_results() -> tuple[dict[str, Any], dict[str, Any]]:
+    """What `benchmark` returns, with made-up numbers (the table's shape, not its values)."""
+    one = run.Stats.of([0.1])
+    calls = {"calls": {"GetSecretValue": 1}, "total": 1, "http_requests": 1, "token_regions": {}}
+    results = {
+        "cold_start": {
+            key: {"seconds": one, "peak_rss_mib": one}
+            for key in ("ours", "baseline", "python_and_boto3_import")
+        },
+        "warm": {"ours": one, "baseline": one},
+        "warm_delayed": {"ours": one, "baseline": one},
+        "api_calls": {"1 region": {"ours": calls, "baseline": calls, "target_met": True}},
+        "rotation_calls": calls,
+        "growth": [
+            {"regions": 1, "ours_calls": 4, "baseline_calls": 3}
+            | {f"{who}_{how}": one for who in ("ours", "baseline") for how in ("local", "delayed")}
+        ],
+    }
+    meta = {
+        "command": "make bench",
+        "date": "2026-11-30",
+        "machine": "test",
+        "plan": vars(run.PLANS["quick"]),
+        "zip_bytes": 1,
+        "zip_files": 1,
+        "seconds": 1.0,
+    }
+    return results, meta
+
+
+@pytest.mark.parametrize(
+    ("argv", "written"),
+    [([], False), (["--quick"], False), (["--no-readme"], False), (["--write-readme"], True)],
+)
+def test_the_readme_is_written_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], written: bool
+) -> None:
+    """`make bench` leaves the tracked README alone; BENCH_ARGS=--write-readme updates it."""
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    monkeypatch.setattr(run, "README", readme)
+    monkeypatch.setattr(run, "benchmark", lambda *_: canned_results())
+
+    assert run.main([*argv, "--output", str(tmp_path / "latest.json")]) == 0
+
+    assert (readme.read_text() != README) is written
+    assert (tmp_path / "latest.json").exists()
