@@ -9,8 +9,8 @@
 (`python -m ecr_token_rotator` is the same program.) Credentials come from the usual AWS
 environment (profile, variables). `--region` means the same in both commands: the region of a
 secret given by name (an ARN names its own region, and a different `--region` is an error),
-default: the environment's region; `refresh` also fetches its token there unless `--ecr-region`
-lists the ECR regions.
+default: the environment's region (AWS_REGION, AWS_DEFAULT_REGION, the profile's); `refresh` also
+fetches its token there unless `--ecr-region` lists the ECR regions.
 
 The result is printed as JSON on stdout; logs are JSON lines on stderr, the last one `run_failed`
 when the run fails. Exit status: 0 done, 1 the run failed (nothing was published), 2 bad
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -100,8 +101,8 @@ def _common(command: argparse.ArgumentParser) -> None:
         "--region",
         action=_Once,
         metavar="REGION",
-        help="region of a secret given by name (an ARN names its own); default: the region of "
-        "your AWS environment (AWS_REGION, the profile's)",
+        help="region of a secret given by name (an ARN names its own); default: your "
+        f"environment's ({ENVIRONMENT_REGION})",
     )
     command.add_argument(
         "--timeout",
@@ -180,7 +181,16 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     return root
 
 
-def _home_region(secret_id: str, region: str | None) -> str | None:
+ENVIRONMENT_REGION = "AWS_REGION, AWS_DEFAULT_REGION or the profile's region"
+
+
+def _environment_region() -> str | None:
+    """AWS_REGION (as the AWS CLI v2 and Lambda have it; botocore reads only AWS_DEFAULT_REGION),
+    else botocore's own (AWS_DEFAULT_REGION, the profile's)."""
+    return os.environ.get("AWS_REGION") or aws.session().region_name
+
+
+def _home_region(secret_id: str, region: str | None) -> str:
     """The region the command works in: the ARN's, else --region, else the environment's."""
     partitions, version = aws.partitions(), aws.botocore_version()
     if region is not None:
@@ -192,17 +202,22 @@ def _home_region(secret_id: str, region: str | None) -> str | None:
             f"({match['region']}): drop {FLAG_NAMES.home_region}, or give the secret's ARN in "
             f"{region}"
         )
-    if match or region:
-        return match["region"] if match else region
-    configured = aws.session().region_name
-    if configured:
-        parse_region(
-            configured,
-            partitions,
-            "the region of your AWS environment (AWS_REGION, AWS_DEFAULT_REGION or the profile)",
-            botocore_version=version,
+    if match:
+        return match["region"]
+    if region:
+        return region
+    configured = _environment_region()
+    if not configured:
+        raise ConfigError(
+            f"no region: give the secret's ARN, pass {FLAG_NAMES.home_region}, or set one in "
+            f"your environment ({ENVIRONMENT_REGION})"
         )
-    return configured
+    return parse_region(
+        configured,
+        partitions,
+        f"the region of your environment ({ENVIRONMENT_REGION})",
+        botocore_version=version,
+    )
 
 
 def _run(args: argparse.Namespace, deadline: Deadline) -> dict[str, object]:
@@ -226,11 +241,6 @@ def _run(args: argparse.Namespace, deadline: Deadline) -> dict[str, object]:
         return refresh_secret(
             settings, transport, deadline, user_agent=aws.USER_AGENT
         ).to_response()
-    if home_region is None:
-        raise ConfigError(
-            f"secret {secret_id!r} is given by name and no region is set: give its ARN, pass "
-            f"{FLAG_NAMES.home_region}, or set AWS_REGION"
-        )
     return repair_pending(secret_id, home_region, deadline, dry_run=args.dry_run, force=args.force)
 
 

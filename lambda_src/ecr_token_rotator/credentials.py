@@ -27,11 +27,15 @@ class TokenFormatError(EcrTokenError):
     """The authorization token is not base64 of `user:password`."""
 
 
+CLOCK_ADVICE = "check the clock of the machine running the refresh"
+
+
 class TokenExpiringError(EcrTokenError):
     """The token ends less than MINIMUM_TOKEN_LIFETIME after now."""
 
-    def __init__(self, message: str, *, expires_at: datetime | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, finding: str, *, expires_at: datetime, advice: str = CLOCK_ADVICE) -> None:
+        super().__init__(f"{finding}; {advice}")
+        self.finding = finding  # what was wrong, without the advice
         self.expires_at = expires_at
 
 
@@ -115,8 +119,7 @@ def credential_from_authorization_data(
     if expires_at - now < MINIMUM_TOKEN_LIFETIME:
         raise TokenExpiringError(
             f"{where} returned a token that expires at {format_timestamp(expires_at)}, "
-            f"less than {MINIMUM_TOKEN_LIFETIME} after now ({format_timestamp(now)}); "
-            "check the clock of the machine running the refresh",
+            f"less than {MINIMUM_TOKEN_LIFETIME} after now ({format_timestamp(now)})",
             expires_at=expires_at,
         )
     return RegistryCredential(

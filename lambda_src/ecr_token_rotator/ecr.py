@@ -75,14 +75,14 @@ def _moto_hint(error: TokenExpiringError, service: aws.Service, now: datetime) -
     """A token that had expired before it was issued, from an endpoint of the user's own: what a
     plain moto server answers (its ECR issues tokens that expired on 2015-01-01)."""
     configured = aws.configured_endpoint(service)
-    if configured is None or error.expires_at is None or error.expires_at > now:
+    if configured is None or error.expires_at > now:
         return None
     variable, url = configured
     return (
-        f"{error}. {url} (from {variable}) answered with a token that had already expired: a "
-        "plain moto server always does (its ECR issues tokens that expired on 2015-01-01), and "
-        "the function refuses such a token. Against moto, patch its ECR to issue fresh tokens "
-        "as the project's `make demo` does (tests/support/moto_ecr.py)"
+        f"{url} (from {variable}) answered with a token that had already expired: a plain moto "
+        "server always does (its ECR issues tokens that expired on 2015-01-01), and the function "
+        "refuses such a token. Against moto, patch its ECR to issue fresh tokens as the "
+        "project's `make demo` does (tests/support/moto_ecr.py)"
     )
 
 
@@ -111,7 +111,7 @@ def _checked(
         hint = _moto_hint(e, service, now)
         if hint is None:
             raise
-        raise TokenExpiringError(hint, expires_at=e.expires_at) from e
+        raise TokenExpiringError(e.finding, expires_at=e.expires_at, advice=hint) from e
 
 
 def fetch_region_credential(
