@@ -484,6 +484,20 @@ def build_settings(
     )
 
 
+# What settings_from_environment reads.
+ENVIRONMENT_VARIABLES = (
+    "SECRET_ID",
+    "ECR_REGIONS",
+    "ECR_REGISTRY_IDS",
+    "ECR_ENDPOINT_TYPES",
+    "ECR_PUBLIC",
+    "PROBE_IMAGES",
+    "LOG_LEVEL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+
+
 def settings_from_environment(
     environ: Mapping[str, str],
     partitions: Sequence[Mapping[str, Any]],

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from .endpoints import IPV4, parse_registry_host
 from .errors import EcrTokenError
 
 # A fresh token lives 12 hours. One that ends sooner than this is not worth publishing: it points
 # at a clock problem or a broken response, and would expire before ESO's next refresh.
 MINIMUM_TOKEN_LIFETIME = timedelta(hours=1)
+ACCOUNT_ID_LENGTH = 12
 
 
 class TokenFormatError(EcrTokenError):
@@ -86,20 +86,20 @@ def registry_of_proxy_endpoint(region: str, proxy_endpoint: object, ipv4_templat
     if not isinstance(proxy_endpoint, str) or not proxy_endpoint.startswith("https://"):
         raise EcrTokenError(f"ECR in {region} returned a proxyEndpoint that is not an https URL")
     host = proxy_endpoint.removeprefix("https://").rstrip("/")
-    parts = parse_registry_host(host)
-    if parts is None or parts.region != region or parts.endpoint_type != IPV4:
+    account = host.partition(".")[0]
+    if not (len(account) == ACCOUNT_ID_LENGTH and account.isascii() and account.isdigit()):
         raise EcrTokenError(
             f"ECR in {region} returned proxyEndpoint {proxy_endpoint!r}, "
             f"which is not an ECR registry host of {region}"
         )
-    expected = ipv4_template.format(account=parts.account)
+    expected = ipv4_template.format(account=account)
     if host != expected:
         raise EcrTokenError(
-            f"ECR in {region} returned proxyEndpoint {proxy_endpoint!r}, but the registry host "
-            f"this function would write is {expected}: its host table does not match this "
-            "partition; nothing was written"
+            f"ECR in {region} returned proxyEndpoint {proxy_endpoint!r}, but the {region} "
+            f"registry host this function would write is {expected}: nothing was written (if AWS "
+            "has moved its registries, the function's host table needs updating)"
         )
-    return parts.account
+    return account
 
 
 def credential_from_authorization_data(

@@ -26,6 +26,7 @@ ECR Public has one registry, in the `aws` partition only, with an IPv4 host and 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -63,13 +64,6 @@ FIPS_REGIONS = (
     "us-gov-west-1",
 )
 
-# <account>.<prefix>.<region>.<suffix>; which prefix goes with which suffix is checked against the
-# table (registry_host), not here.
-REGISTRY_HOST_PATTERN = re.compile(
-    r"^(?P<account>\d{12})\.(?P<prefix>dkr\.ecr(?:-fips)?|dkr-ecr(?:-fips)?)"
-    r"\.(?P<region>[a-z0-9-]+)\.(?P<suffix>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\Z",
-    re.ASCII,
-)
 
 PUBLIC_PARTITION = "aws"
 PUBLIC_REGION = "us-east-1"  # where every ECR Public token is issued
@@ -82,18 +76,24 @@ class EndpointNotOfferedError(ValueError):
     """A region (or its partition) has no registry endpoint of the requested type."""
 
 
-class RegistryHostParts(NamedTuple):
-    account: str
-    region: str
-    endpoint_type: str
+@functools.cache
+def _registry_host_pattern() -> re.Pattern[str]:
+    """`<account>.<prefix>.<region>.<suffix>`; which prefix goes with which suffix is the table's
+    business (host_template). Compiled when first needed (half a millisecond of a cold start): a
+    refresh compares hosts, only probe images are parsed."""
+    return re.compile(
+        r"^(?P<account>\d{12})\.(?P<prefix>dkr\.ecr(?:-fips)?|dkr-ecr(?:-fips)?)"
+        r"\.(?P<region>[a-z0-9-]+)\.(?P<suffix>[a-z0-9-]+(?:\.[a-z0-9-]+)+)\Z",
+        re.ASCII,
+    )
 
 
-def parse_registry_host(host: str) -> RegistryHostParts | None:
-    """Account, region and endpoint type of a private registry host; None if it is not one."""
-    match = REGISTRY_HOST_PATTERN.match(host)
+def parse_registry_host(host: str) -> tuple[str, str, str] | None:
+    """(account, region, endpoint type) of a private registry host; None if it is not one."""
+    match = _registry_host_pattern().match(host)
     if match is None:
         return None
-    return RegistryHostParts(match["account"], match["region"], _TYPE_OF_PREFIX[match["prefix"]])
+    return match["account"], match["region"], _TYPE_OF_PREFIX[match["prefix"]]
 
 
 def host_template(region: str, endpoint_type: str, partition: Mapping[str, Any]) -> str:

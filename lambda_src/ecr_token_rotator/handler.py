@@ -9,13 +9,14 @@ timeout, with `run_failed` naming the step it was waiting for when it fails (dea
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import aws
-from .config import settings_from_environment
+from .config import ENVIRONMENT_VARIABLES, Settings, settings_from_environment
 from .deadline import Deadline
 from .errors import REPAIR_HINT, RotatorError
 from .events import RefreshRequest, parse_event
@@ -42,14 +43,26 @@ def _transport() -> RegistryTransport:
     return registry_transport
 
 
+@functools.lru_cache(maxsize=4)
+def _settings(values: tuple[str | None, ...]) -> Settings:
+    """The settings of these ENVIRONMENT_VARIABLES values. A warm container's environment never
+    changes, so they are parsed once (a failure is not cached: a bad value fails every run)."""
+    environ = {
+        name: value
+        for name, value in zip(ENVIRONMENT_VARIABLES, values, strict=True)
+        if value is not None
+    }
+    return settings_from_environment(
+        environ, aws.partitions(), botocore_version=aws.botocore_version()
+    )
+
+
 def lambda_handler(event: object, context: object) -> dict[str, Any]:
     deadline = Deadline.for_invocation(context)
     configure_logging("INFO")
     secret_id: str | None = None
     try:
-        settings = settings_from_environment(
-            os.environ, aws.partitions(), botocore_version=aws.botocore_version()
-        )
+        settings = _settings(tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
         secret_id = settings.secret_id
         configure_logging(settings.log_level)
         request = parse_event(event)

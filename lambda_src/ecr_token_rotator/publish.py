@@ -100,7 +100,7 @@ def read_and_fetch(
         except RotatorError as fetch_error:  # the secret's problem comes first
             raise read_error from fetch_error
         raise
-    credentials = fetching.result()
+    # Logged while the tokens may still be on their way.
     logger.info(
         "secret read",
         extra={
@@ -110,6 +110,7 @@ def read_and_fetch(
             "first_version": current.version_id is None,
         },
     )
+    credentials = fetching.result()
     ecr.log_fetched(credentials)
     return current, credentials
 
@@ -260,6 +261,8 @@ def publish(
 
 def _log_written(secret_arn: str, version_id: str, credential: Credential) -> None:
     # DEBUG: `secret_published` (or a failure) follows and names the version at INFO.
+    if not logger.isEnabledFor(logging.DEBUG):  # spare building the fields
+        return
     logger.debug(
         "new version written, not yet AWSCURRENT",
         extra={

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_token_rotator import aws
+from ecr_token_rotator import aws, handler
 from ecr_token_rotator.config import (
+    ENVIRONMENT_VARIABLES,
     ImageRef,
     Settings,
     parse_image_ref,
@@ -517,3 +518,15 @@ def test_probe_images_must_be_on_a_host_the_docker_config_lists(
     with pytest.raises(ConfigError) as raised:
         config_from_environment(env(**settings))
     assert words in str(raised.value)
+
+
+def test_the_lambdas_settings_are_parsed_once_per_environment() -> None:
+    """A warm container's environment does not change: its settings are parsed once."""
+    values = tuple(env(ECR_REGIONS="us-east-1").get(name) for name in ENVIRONMENT_VARIABLES)
+    assert handler._settings(values) is handler._settings(values)
+    other = tuple(env(ECR_REGIONS="eu-west-1").get(name) for name in ENVIRONMENT_VARIABLES)
+    assert handler._settings(other).regions == ("eu-west-1",)
+    bad = tuple(env(ECR_REGIONS="mars").get(name) for name in ENVIRONMENT_VARIABLES)
+    for _ in range(2):  # a failure is not remembered: every run reports it
+        with pytest.raises(ConfigError, match="'mars'"):
+            handler._settings(bad)

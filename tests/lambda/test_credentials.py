@@ -87,10 +87,11 @@ def test_the_proxy_endpoint_names_the_tokens_registry() -> None:
     [
         ("http://123456789012.dkr.ecr.eu-central-1.amazonaws.com", "https"),
         (None, "https"),
-        ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com", "not an ECR registry host"),
-        ("https://123456789012.dkr-ecr.eu-central-1.on.aws", "not an ECR registry host"),
         ("https://registry.example.com", "not an ECR registry host"),
-        # another partition's suffix than the function's host table gives
+        ("https://12345678901.dkr.ecr.eu-central-1.amazonaws.com", "not an ECR registry host"),
+        # another region's, endpoint type's or partition's host than the table gives
+        ("https://123456789012.dkr.ecr.us-east-1.amazonaws.com", "would write is 123456789012"),
+        ("https://123456789012.dkr-ecr.eu-central-1.on.aws", "host table needs updating"),
         ("https://123456789012.dkr.ecr.eu-central-1.amazonaws.com.cn", "host table"),
     ],
 )

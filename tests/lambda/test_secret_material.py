@@ -63,8 +63,6 @@ WITHOUT_SECRET_MATERIAL = {
     "RefreshRequest",
     "RotationEvent",
     "RunResult",
-    "RegistryHostParts",
-    "Service",
     "Settings",
     "SettingNames",
     "StepContext",
