@@ -18,7 +18,8 @@ runs alternate, so a change of load on the machine falls on both alike):
   locally and with a simulated round trip of 30 ms per AWS call (botocore hooks: an answer is
   taken no sooner than 30 ms after its request was sent; see `Wire`): what a refresh costs when
   its calls are slow, which is where reading the secret while the tokens are fetched pays for the
-  compare-and-swap's extra call;
+  compare-and-swap's extra call; with the delay also the compare-and-swap's four calls alone
+  (bench/floor.py), the least any implementation of the function's publishing costs;
 - AWS API calls per refresh, counted with botocore's `before-call` (calls) and `before-send`
   (HTTP requests, retries included) hooks on every client: 1 region, and 2 regions x 2 registry
   accounts. Target in schedule mode: one GetAuthorizationToken per region, one GetSecretValue,
@@ -125,6 +126,10 @@ class Stats:
 
 def ratio(ours: Stats, baseline: Stats) -> str:
     return f"{ours.median / baseline.median:.2f}x"
+
+
+def ratio3(ours: Stats, baseline: Stats) -> str:
+    return f"{ours.median / baseline.median:.3f}x"
 
 
 def against_target(ours: Stats, baseline: Stats, target: float) -> str:
@@ -239,6 +244,15 @@ def baseline(secret_id: str) -> Function:
 
 def _import_baseline() -> ModuleType:
     return importlib.import_module("bench.baseline")
+
+
+def floor(secret_id: str) -> Function:
+    """The compare-and-swap's four calls alone (bench/floor.py), with a Wire of its own."""
+    module = importlib.import_module("bench.floor")
+    wire = Wire()
+    wire.attach(module.session)
+    module._clients.clear()
+    return Function("floor", lambda: module.lambda_handler({}, None), wire, secret_id)
 
 
 @contextlib.contextmanager
@@ -412,7 +426,7 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
     baseline_env = lambda_zip.environment(
         task_root, deps, **env_common, SECRET_ID=create_secret(server, "bench-cold-baseline")
     )
-    floor = [
+    boto3_import = [
         sys.executable,
         "-I",
         "-S",
@@ -425,7 +439,7 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
         {
             "ours": ([sys.executable, "-I", "-S", lambda_zip.CHILD, "{}"], ours_env),
             "baseline": ([sys.executable, "-I", "-S", str(BASELINE)], baseline_env),
-            "python_and_boto3_import": (floor, baseline_env),
+            "python_and_boto3_import": (boto3_import, baseline_env),
         },
         plan.cold_runs,
     )
@@ -444,10 +458,12 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
             f"warm refresh, {plan.delay_ms:.0f} ms per call: {plan.warm_runs // 4} runs each ...",
             file=sys.stderr,
         )
-        for function in functions.values():
+        delayed = {**functions, "floor": floor(create_secret(server, "bench-warm-floor"))}
+        delayed["floor"].configure([HOME])
+        for function in delayed.values():
             function.wire.delay = plan.delay_ms / 1000
-        results["warm_delayed"] = timed_runs(functions, max(plan.warm_runs // 4, 5))
-        for function in functions.values():
+        results["warm_delayed"] = timed_runs(delayed, max(plan.warm_runs // 4, 5))
+        for function in delayed.values():
             function.wire.delay = 0.0
 
         results["api_calls"] = {}
@@ -496,7 +512,7 @@ def _calls_text(counted: dict[str, Any]) -> str:
 def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
     plan = meta["plan"]
     cold, warm, delayed = results["cold_start"], results["warm"], results["warm_delayed"]
-    floor = cold["python_and_boto3_import"]
+    imports = cold["python_and_boto3_import"]
     lines = [
         f"Produced by `{meta['command']}` on {meta['date']} ({meta['machine']}). Each figure is "
         "the median of repeated runs, with min-max in brackets; runs of the function and the "
@@ -536,8 +552,18 @@ def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
         f"| Zip size | {meta['zip_bytes']:,} bytes ({meta['zip_files']} files, stored) | n/a | |",
         "",
         f"For reference, a fresh `python -I -S` takes "
-        f"{floor['seconds'].show('ms', 1000, 0)} to import boto3 and peaks at "
-        f"{floor['peak_rss_mib'].show('MiB')}: the floor for any Python function that uses boto3.",
+        f"{imports['seconds'].show('ms', 1000, 0)} to import boto3 and peaks at "
+        f"{imports['peak_rss_mib'].show('MiB')}: the floor for any Python function that uses "
+        "boto3.",
+        "",
+        "The compare-and-swap's four calls alone (`bench/floor.py`: GetSecretValue while "
+        "GetAuthorizationToken runs on another thread, PutSecretValue, UpdateSecretVersionStage; "
+        f"no checks, logs or metric) take {delayed['floor'].show('ms', 1000, 1)} at "
+        f"{plan['delay_ms']:.0f} ms per call, {ratio3(delayed['floor'], delayed['baseline'])} "
+        "the baseline: the floor of any refresh that publishes with a compare-and-swap (its second "
+        "request of the first round is prepared, under the same interpreter lock, after the "
+        "first), against which the function's own work costs "
+        f"{(delayed['ours'].median - delayed['floor'].median) * 1000:.1f} ms.",
         "",
         f"Growth with the number of ECR regions (warm, {plan['growth_runs']} runs per point). "
         "Regions are fetched concurrently; in the right-hand columns every AWS call is a "

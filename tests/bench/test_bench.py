@@ -41,6 +41,19 @@ def test_a_scheduled_refresh_makes_exactly_the_target_calls(
     assert run.meets_target(counted, regions)
 
 
+def test_the_floor_makes_exactly_the_compare_and_swaps_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with moto_server() as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+        function = run.floor(run.create_secret(server, "floor"))
+        function.configure(["eu-central-1"])
+
+        counted = run.counted_run(function)
+
+    assert run.meets_target(counted, ["eu-central-1"])
+
+
 def test_the_target_check_flags_any_other_call() -> None:
     counted = {
         "calls": {
@@ -111,7 +124,7 @@ def canned_results() -> tuple[dict[str, Any], dict[str, Any]]:
             for key in ("ours", "baseline", "python_and_boto3_import")
         },
         "warm": {"ours": one, "baseline": one},
-        "warm_delayed": {"ours": one, "baseline": one},
+        "warm_delayed": {"ours": one, "baseline": one, "floor": one},
         "api_calls": {"1 region": {"ours": calls, "baseline": calls, "target_met": True}},
         "rotation_calls": calls,
         "growth": [
