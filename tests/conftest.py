@@ -13,21 +13,15 @@ import pytest
 from moto import mock_aws
 
 from ecr_token_rotator import aws, handler
+from ecr_token_rotator.config import ENVIRONMENT_VARIABLES
 from tests.support.moto_ecr import IssuedTokens, patched_ecr_tokens
 from tests.support.registry_stub import RegistryStub, registry_stub
 from tests.support.secrets_manager_model import faithful_versions
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "eu-central-1"
-FUNCTION_ENV = (
-    "SECRET_ID",
-    "ECR_REGIONS",
-    "ECR_REGISTRY_IDS",
-    "ECR_ENDPOINT_TYPES",
-    "ECR_PUBLIC",
-    "PROBE_IMAGES",
-    "LOG_LEVEL",
-)
+# The function's own settings (the module sets them; Lambda sets AWS_REGION).
+FUNCTION_ENV = tuple(name for name in ENVIRONMENT_VARIABLES if not name.startswith("AWS_"))
 
 
 @pytest.fixture(autouse=True)

@@ -127,10 +127,6 @@ class Settings(NamedTuple):
     def secret_region(self) -> str:
         return region_of_secret(self.secret_id, self.home_region, self.names)
 
-    @property
-    def ecr_public(self) -> bool:
-        return bool(self.hosts.public_hosts)
-
 
 def region_of_secret(
     secret_id: str, home_region: str | None, names: SettingNames = ENVIRONMENT_NAMES

@@ -54,11 +54,6 @@ class RegistryCredential(NamedTuple):
             f"username={self.username!r}, expires_at={self.expires_at!r})"
         )
 
-    @property
-    def source(self) -> str:
-        """What issued the token, for messages: a region, or ECR Public."""
-        return self.region if self.registry_id is not None else "ECR Public"
-
 
 def decode_authorization_token(token: str) -> tuple[str, str]:
     """Split base64(`user:password`) on the first colon; reject anything else cleanly."""

@@ -142,9 +142,6 @@ class HostPlan(NamedTuple):
         region_templates = self.templates[region]
         return [region_templates[kind].format(account=account) for kind in self.endpoint_types]
 
-    def ipv4_host(self, region: str, account: str) -> str:
-        return self.templates[region][IPV4].format(account=account)
-
     def host_count(self, regions: int, registry_ids: int) -> int:
         """Hosts of a docker config: regions x registry accounts (at least each region's own) x
         endpoint types, plus ECR Public's."""

@@ -273,7 +273,6 @@ def test_the_default_endpoint_type_is_ipv4() -> None:
         "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"
     ]
     assert settings.hosts.public_hosts == ()
-    assert not settings.ecr_public
 
 
 def test_endpoint_types_in_the_given_order_per_region() -> None:

@@ -63,7 +63,6 @@ def test_credential_fields() -> None:
     assert credential.username == "AWS"
     assert credential.password == "pass:with:colons"
     assert credential.registry_id == "123456789012"
-    assert credential.source == "eu-central-1"
     assert "pass:with:colons" not in repr(credential)
 
 
@@ -71,7 +70,7 @@ def test_ecr_publics_credential_has_no_registry() -> None:
     """ECR Public's authorizationData has no proxyEndpoint; its token serves ECR Public's hosts."""
     public = {k: v for k, v in data().items() if k != "proxyEndpoint"}
     credential = credential_from_authorization_data("us-east-1", public, NOW, registry_id=None)
-    assert (credential.registry_id, credential.source) == (None, "ECR Public")
+    assert (credential.registry_id, credential.region) == (None, "us-east-1")
     with pytest.raises(EcrTokenError, match="ECR Public returned no authorization token"):
         credential_from_authorization_data(
             "us-east-1", {**public, "authorizationToken": ""}, NOW, registry_id=None
