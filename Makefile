@@ -125,7 +125,7 @@ check-package: $(STAMP) ## fail if the committed zip differs from a fresh build
 	else echo "$(ZIP) differs from a fresh build of lambda_src: run 'make package' and commit the zip" >&2; exit 1; fi
 
 demo: $(STAMP) ## refresh a secret with the packaged code against a local moto server
-	$(PY) -m tests.demo
+	$(PY) -m tools.demo
 
 lock: ## re-pin requirements-dev.txt from requirements-dev.in (needs network)
 	rm -rf .venv-lock
