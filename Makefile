@@ -52,13 +52,13 @@ tf-fmt: ## terraform fmt -check on every .tf and .tftest.hcl file (the terraform
 	terraform fmt -check -recursive -diff .
 
 tf-offline: $(STAMP) ## set up ../shared's offline hashicorp/aws for terraform (or say why not)
-	$(PY) -m tests.terraform.harness setup
+	$(PY) -m tools.terraform.harness setup
 
 test-tf: $(STAMP) ## terraform init, validate and test of the module on hashicorp/aws 5.x and 6.x, offline
-	$(PY) -m tests.terraform.harness module-tests
+	$(PY) -m tools.terraform.harness module-tests
 
 test-examples: $(STAMP) ## every example: init, validate, plan, apply, plan (no changes) on aws 5.x and 6.x, offline
-	$(PY) -m tests.terraform.harness examples
+	$(PY) -m tools.terraform.harness examples
 
 tf-validate: $(STAMP) ## the module against the hashicorp/aws 5.x and 6.x schemas (offline, ../shared)
 	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ]; then \
@@ -91,21 +91,21 @@ validate-examples: $(STAMP) $(CHECKOV_STAMP) ## examples: provider 5.x/6.x schem
 	@for example in $(EXAMPLES); do echo "checkov -d $$example"; $(CHECKOV_VENV)/bin/checkov -d $$example || exit 1; done
 
 manifests: $(STAMP) ## write examples/*/manifests/rendered: what terraform apply of each example writes (offline, aws 6.x)
-	$(PY) -m tests.terraform.harness examples --major 6 --update-rendered
+	$(PY) -m tools.terraform.harness examples --major 6 --update-rendered
 
 manifests-check: $(STAMP) ## fail if examples/*/manifests/rendered differ from what terraform apply writes
-	$(PY) -m tests.terraform.harness examples --major 6
+	$(PY) -m tools.terraform.harness examples --major 6
 
 docs: $(STAMP) ## regenerate the README's Resources/Inputs/Outputs tables from the module's HCL
-	$(PY) -m tests.support.tf_docs README.md
+	$(PY) -m tools.tf_docs README.md
 
 docs-check: $(STAMP) ## fail if the README's Inputs/Outputs tables differ from variables.tf/outputs.tf
-	$(PY) -m tests.support.tf_docs --check README.md
+	$(PY) -m tools.tf_docs --check README.md
 
 scan: checkov scan-iam scan-python ## security scans: checkov (module and examples), IAM policy report, ruff bandit rules
 
-scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy Terraform renders (offline); accepted findings in tests/scan/iam_report.py
-	$(PY) -m tests.scan.iam_report
+scan-iam: $(STAMP) ## cloudsplaining + parliament on every IAM policy Terraform renders (offline); accepted findings in tools/iam_report.py
+	$(PY) -m tools.iam_report
 
 scan-python: $(STAMP) ## ruff's bandit rules (S) on lambda_src, whatever pyproject selects; inline suppressions listed
 	$(PY) -m ruff check --isolated --no-cache --target-version py311 --select S lambda_src

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-
 from tests.support import lambda_zip
 from tests.support.moto_server import moto_server
 

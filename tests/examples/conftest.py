@@ -1,5 +1,5 @@
 """Every example applied by the real terraform, offline, once per session and provider major
-(tests/terraform/harness.py); skipped where terraform or ../shared is absent."""
+(tools/terraform/harness.py); skipped where terraform or ../shared is absent."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from tests.terraform.harness import (
+from tools.terraform.harness import (
     MAJORS,
     AppliedExample,
     TerraformFailed,

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from tests.terraform.harness import AppliedExample, example_names
+from tools.terraform.harness import AppliedExample, example_names
 
 EXAMPLES = example_names()
 TOKEN_LIFETIME_HOURS = 12

@@ -9,9 +9,8 @@ import re
 
 import hcl2
 import pytest
-
-from tests.terraform.harness import EXAMPLE_INPUTS, EXAMPLES, example_names
-from tests.terraform.hcl import MODULE_DIR, literal, outputs, variables
+from tools.terraform.harness import EXAMPLE_INPUTS, EXAMPLES, example_names
+from tools.terraform.hcl import MODULE_DIR, literal, outputs, variables
 
 NAMES = example_names()
 # The only account IDs the repository may show: the documentation account and a second one.

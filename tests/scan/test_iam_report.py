@@ -1,4 +1,4 @@
-"""The IAM report (`make scan-iam`, tests/scan/iam_report.py) fails on what it must fail on.
+"""The IAM report (`make scan-iam`, tools/iam_report.py) fails on what it must fail on.
 
 The report itself runs in CI over every policy the module writes; these tests prove its
 acceptance table is not a blanket pass: a finding outside the documented reasons, an accepted
@@ -13,11 +13,10 @@ import copy
 from typing import Any
 
 import pytest
-
-from tests.scan.iam_report import run
-from tests.terraform.harness import Unavailable
-from tests.terraform.policies import Combination, render
-from tests.terraform.policies import policy_of as rendered_policy_of
+from tools.iam_report import run
+from tools.terraform.harness import Unavailable
+from tools.terraform.policies import Combination, render
+from tools.terraform.policies import policy_of as rendered_policy_of
 
 SCHEDULE = Combination("function", "schedule")
 VPC = Combination("function", "schedule", vpc=True)

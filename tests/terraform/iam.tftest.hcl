@@ -1,5 +1,5 @@
 # The IAM policies as the provider renders them (aws_iam_policy_document.json): a real provider,
-# not a mock. Offline here (tests/terraform/harness.py); with the real provider, plan runs make no
+# not a mock. Offline here (tools/terraform/harness.py); with the real provider, plan runs make no
 # AWS call (data sources overridden, credentials not checked) but need credentials to configure,
 # and the two runs of a created secret at the end apply (and destroy) the module in that account:
 # a created secret's ARN, and so its policies, exist only after apply.

@@ -1,5 +1,5 @@
 """`terraform test` of the module's suites (tests/terraform/*.tftest.hcl and provider-<major>/),
-on hashicorp/aws 5.100.0 and 6.47.0, offline (tests/terraform/harness.py). The suites hold the
+on hashicorp/aws 5.100.0 and 6.47.0, offline (tools/terraform/harness.py). The suites hold the
 module's own tests: every validation and precondition, each mode and toggle, the IAM policies as
 rendered. Skipped where terraform or ../shared is absent; `make test-tf` shows their output."""
 
@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from tests.terraform.harness import (
+from tools.terraform.harness import (
     MAJORS,
     PROVIDER_VERSIONS,
     TerraformFailed,

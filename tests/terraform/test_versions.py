@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from tests.terraform.hcl import MODULE_DIR, literal, module_files, required_versions, variables
+from tools.terraform.hcl import MODULE_DIR, literal, module_files, required_versions, variables
 
 # A release that accepts each argument or value (the first one, where known), and the reference.
 ACCEPTED_FROM = {

@@ -1,4 +1,4 @@
-# What differs on hashicorp/aws 5.x (tests/terraform/harness.py runs this directory on 5.x
+# What differs on hashicorp/aws 5.x (tools/terraform/harness.py runs this directory on 5.x
 # only): data.aws_region's attributes, and the Lambda runtimes the provider accepts.
 
 mock_provider "aws" {

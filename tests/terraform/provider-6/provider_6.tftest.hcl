@@ -1,4 +1,4 @@
-# What differs on hashicorp/aws 6.x (tests/terraform/harness.py runs this directory on 6.x
+# What differs on hashicorp/aws 6.x (tools/terraform/harness.py runs this directory on 6.x
 # only): data.aws_region's attributes, and the Lambda runtimes the provider accepts.
 
 mock_provider "aws" {

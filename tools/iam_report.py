@@ -1,6 +1,6 @@
 """`make scan-iam`: cloudsplaining and parliament on every IAM policy the module writes.
 
-The policies are the JSON Terraform renders (tests/terraform/policies.py: one offline plan of a
+The policies are the JSON Terraform renders (tools/terraform/policies.py: one offline plan of a
 root module calling the module once per combination) for every combination the module can
 produce: the function role's policy for both trigger modes, with and without a customer-managed
 KMS key, X-Ray tracing and VPC mode, and (schedule mode) each kind of on-failure destination; and
@@ -8,7 +8,7 @@ the ESO read policy (output eso_read_policy_json) without and with KMS keys and 
 scanned:
 
 - cloudsplaining, default mode: risky actions *without* resource constraints (what
-  tests/terraform/test_iam_policies.py asserts for a few combinations);
+  tests/terraform/iam.tftest.hcl asserts for each feature);
 - cloudsplaining with --flag-all-risky-actions (`strict`): risky actions even where the policy
   scopes them to one resource or conditions them;
 - parliament: malformed statements, unknown actions, resources of the wrong type.
@@ -19,7 +19,7 @@ does an accepted finding that no longer occurs anywhere (its reason would be sta
 accepted in strict mode only fails when it shows up in default mode: that would mean the action
 lost its resource constraint.
 
-Output: a table on stdout and tests/scan/results/iam.json (every policy with its findings).
+Output: a table on stdout and tools/results/iam.json (every policy with its findings).
 Where terraform or the offline provider is absent, it says so and exits 0 (skipped).
 """
 
@@ -37,10 +37,10 @@ from typing import Any
 from cloudsplaining.command.scan_policy_file import scan_policy
 from parliament import analyze_policy_string
 
-from tests.terraform.harness import Unavailable
-from tests.terraform.policies import Combination, combinations, policy_of, render
+from tools.terraform.harness import Unavailable
+from tools.terraform.policies import Combination, combinations, policy_of, render
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results" / "iam.json"
 CHECKS = (
     "PrivilegeEscalation",

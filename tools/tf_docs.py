@@ -1,14 +1,14 @@
 """`make docs`: the README's Resources, Inputs and Outputs tables, generated from the module's
 HCL (the resource blocks, variables.tf, outputs.tf; descriptions and defaults are literals, read
-with tests/terraform/hcl.py). The Requirements section above them is written by hand (it says why
+with tools/terraform/hcl.py). The Requirements section above them is written by hand (it says why
 each minimum is what it is); tests/terraform/test_versions.py keeps it equal to versions.tf.
 
 terraform-docs cannot be installed here, so this writes the same kind of tables between the
 `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->` markers of the README. Inputs and outputs keep
 the order of their files, which groups them by concern (the files' banner comments).
 
-    python -m tests.support.tf_docs README.md          # rewrite the tables
-    python -m tests.support.tf_docs --check README.md  # exit 1 if they are stale
+    python -m tools.tf_docs README.md          # rewrite the tables
+    python -m tools.tf_docs --check README.md  # exit 1 if they are stale
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.terraform.hcl import MODULE_DIR, blocks, labelled, literal, load
+from tools.terraform.hcl import MODULE_DIR, blocks, labelled, literal, load
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"

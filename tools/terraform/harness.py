@@ -6,8 +6,8 @@ No registry and no AWS: ../shared/tools/offline_aws_provider serves the real pro
 `Unavailable` says why; the command line prints it and exits 0, pytest skips with it. Real users
 have neither and run the same suites with the real provider (README, "Development").
 
-    python -m tests.terraform.harness module-tests [--major 5] [--major 6]
-    python -m tests.terraform.harness examples [--major 5] [--major 6] [--update-rendered]
+    python -m tools.terraform.harness module-tests [--major 5] [--major 6]
+    python -m tools.terraform.harness examples [--major 5] [--major 6] [--update-rendered]
 
 `module-tests` runs `terraform test -test-directory=tests/terraform` (plus tests/terraform/
 provider-<major>) in a copy of the module pinned to one major. The copy is needed because the
@@ -179,17 +179,18 @@ def reattached_provider(major: int) -> Iterator[dict[str, str]]:
         [str(launchers[0])], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
-        assert process.stdout is not None
-        handshake = process.stdout.readline().strip().split("|")
-        if len(handshake) < 5 or handshake[2] != "tcp":
-            raise Unavailable(f"the offline provider's handshake was {'|'.join(handshake)!r}")
+        # go-plugin's handshake line: core version|plugin version|network|address|protocol
+        line = process.stdout.readline() if process.stdout else ""
+        core, plugin, network, address, *_ = [*line.strip().split("|"), "", "", "", ""]
+        if not (core and plugin and address) or network != "tcp":
+            raise Unavailable(f"the offline provider's handshake was {line.strip()!r}")
         reattach = {
             "registry.terraform.io/hashicorp/aws": {
                 "Protocol": "grpc",
                 "ProtocolVersion": 5,
                 "Pid": process.pid,
                 "Test": True,
-                "Addr": {"Network": "tcp", "String": handshake[3]},
+                "Addr": {"Network": "tcp", "String": address},
             }
         }
         yield {"TF_REATTACH_PROVIDERS": json.dumps(reattach)}
@@ -232,7 +233,7 @@ def copy_module(destination: Path, major: int) -> Path:
 
 def pin_provider(root: Path, major: int) -> None:
     (root / OVERRIDE_FILE).write_text(
-        "# Written by tests/terraform/harness.py: this copy runs on one provider release.\n"
+        "# Written by tools/terraform/harness.py: this copy runs on one provider release.\n"
         "terraform {\n  required_providers {\n"
         f'    aws = {{ source = "hashicorp/aws", version = "{PROVIDER_VERSIONS[major]}" }}\n'
         "  }\n}\n"

@@ -1,7 +1,7 @@
 """The module's IAM policies as Terraform renders them, for every mode/feature combination.
 
 One root module with one `module` block per combination, applied offline once per process
-(tests/terraform/harness.py), gives each `aws_iam_policy_document` of each call: the provider's
+(tools/terraform/harness.py), gives each `aws_iam_policy_document` of each call: the provider's
 own rendering, read back from the state. The function's policies are rendered for an existing
 secret (ARN below) unless replicated; replicas (function or ESO read policy) need a created one.
 
@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.terraform import harness
+from tools.terraform import harness
 
 ACCOUNT_ID = "123456789012"
 REGION = "eu-central-1"
