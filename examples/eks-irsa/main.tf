@@ -25,7 +25,7 @@ locals {
 }
 
 module "ecr_token_rotator" {
-  # Real use: source = "git::https://github.com/<org>/ecr-token-rotator.git?ref=v0.1.0"
+  # Real use: source = "git::https://github.com/<org>/ecr-token-rotator.git?ref=<commit-sha>"
   source = "../.."
 
   name                = var.name

@@ -62,13 +62,14 @@ def test_quick_start_is_make_test_then_make_demo():
 MODULE_BLOCKS = [block for block in fenced(TEXT, "hcl") if block.lstrip().startswith("module ")]
 
 
-def test_module_blocks_use_a_tagged_git_source():
+def test_module_blocks_use_a_pinned_git_source():
+    # What the pin may be (the placeholder or the newest release tag): tests/docs/test_pins.py.
     assert MODULE_BLOCKS
     for block in MODULE_BLOCKS:
         (call,) = hcl2.loads(block)["module"]
         body = next(iter(call.values()))
         source = literal(body["source"])
-        assert re.fullmatch(r"git::https://\S+\.git\?ref=v\d+\.\d+\.\d+", source), source
+        assert re.fullmatch(r"git::https://\S+\.git\?ref=\S+", source), source
 
 
 def test_module_blocks_plan_as_written(tmp_path):
@@ -197,7 +198,7 @@ def test_changelog_follows_keep_a_changelog():
     assert "keepachangelog.com" in text
     assert "semver.org" in text
     assert re.search(r"^## \[Unreleased\]$", text, re.MULTILINE)
-    assert re.search(r"^## \[0\.1\.0\]", text, re.MULTILINE)
+    # Release headings exist exactly for the repository's release tags: tests/docs/test_pins.py.
 
 
 def recipe(target: str) -> list[str]:

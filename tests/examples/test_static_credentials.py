@@ -29,11 +29,12 @@ def kubectl_create_secret_commands(markdown: str) -> list[list[str]]:
 
 
 def parse_create_secret(argv: list[str]) -> tuple[str, str | None, dict[str, str]]:
-    """(secret name, namespace, {key: value expression}) of `kubectl create secret generic`."""
+    """(secret name, namespace, {key: value expression}) of `kubectl create secret generic`, up
+    to a pipe (the printed Secret piped into `kubectl apply`: tests/docs/test_commands.py)."""
     name = argv[4]
     namespace = None
     literals = {}
-    arguments = iter(argv[5:])
+    arguments = iter(argv[5 : argv.index("|") if "|" in argv else len(argv)])
     for argument in arguments:
         if argument in ("--namespace", "-n"):
             namespace = next(arguments)
@@ -42,6 +43,10 @@ def parse_create_secret(argv: list[str]) -> tuple[str, str | None, dict[str, str
         elif argument.startswith("--from-literal="):
             key, _, value = argument.removeprefix("--from-literal=").partition("=")
             literals[key] = value
+        elif argument == "--dry-run=client":
+            pass
+        elif argument in ("-o", "--output"):
+            assert next(arguments) == "yaml"
         else:
             raise AssertionError(f"unexpected argument {argument!r}")
     return name, namespace, literals
@@ -67,6 +72,8 @@ def test_readme_command_creates_the_secret_and_keys_the_secret_store_reads():
     # Each key gets the right half of the access key, as the README's `read` fills them.
     assert literals[access_key_id["key"]] == "$ACCESS_KEY_ID"
     assert literals[secret_access_key["key"]] == "$SECRET_ACCESS_KEY"
+    # Printed, then created or updated: repeatable, and the key stays out of annotations.
+    assert commands[0][-6:] == ["|", "kubectl", "apply", "--server-side", "-f", "-"]
     readme = " ".join((EXAMPLE / "README.md").read_text().replace("\\\n", " ").split())
     assert "read -r ACCESS_KEY_ID SECRET_ACCESS_KEY" in readme
     assert "--query 'AccessKey.[AccessKeyId,SecretAccessKey]'" in readme
@@ -77,7 +84,8 @@ def test_the_parser_sees_a_mismatch():
 kubectl create secret generic aws-credentials \\
   --namespace apps \\
   --from-literal=access-key="$ID" \\
-  --from-literal=secret-key-secret="$SECRET"
+  --from-literal=secret-key-secret="$SECRET" \\
+  --dry-run=client -o yaml | kubectl apply --server-side -f -
 ```"""
     (argv,) = kubectl_create_secret_commands(readme)
     assert parse_create_secret(argv) == (
