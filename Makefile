@@ -16,14 +16,33 @@ BENCH_ARGS ?=
 SHARED ?= ../shared
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# ../shared's validators run in their own virtualenv, from their own (unpinned) requirements, so
+# that they never change the pinned .venv. Without ../shared there is nothing to install.
+SHARED_TOOLS := $(SHARED)/tools
+SHARED_VENV := .venv-shared
+SHARED_STAMP := $(SHARED_VENV)/.installed
+SHARED_PY := $(SHARED_VENV)/bin/python
+SHARED_VENV_READY := $(if $(wildcard $(SHARED_TOOLS)/requirements.txt),$(SHARED_STAMP))
 
-.PHONY: help venv test lint package check-package demo clean lock
+.PHONY: help venv shared-venv test lint package check-package demo clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov test-tf test-examples tf-offline
 .PHONY: docs docs-check manifests manifests-check validate-examples
 .PHONY: scan scan-iam scan-python bench FORCE
 
+# The variables the target descriptions mention (e.g. $(ZIP)), passed to awk with the values make
+# has for them, so that `make help` shows what a target really writes; names padded to the longest.
+HELP_VARIABLES = $(sort $(shell sed -n 's/^[a-z][a-z-]*:.*\#\# //p' $(MAKEFILE_LIST) | grep -o '\$$([A-Z_]*)' | tr -d '$$()'))
+HELP_AWK = /^[a-z][a-z-]*:.*\#\# / { \
+	  text = $$2; \
+	  while (match(text, /\$$\([A-Z_]+\)/)) \
+	    text = substr(text, 1, RSTART - 1) ENVIRON[substr(text, RSTART + 2, RLENGTH - 3)] substr(text, RSTART + RLENGTH); \
+	  names[++count] = $$1; texts[count] = text; \
+	  if (length($$1) > width) width = length($$1) \
+	} \
+	END { for (i = 1; i <= count; i++) printf "  %-" width "s  %s\n", names[i], texts[i] }
+
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@$(foreach name,$(HELP_VARIABLES),$(name)='$(subst ','\'',$($(name)))') awk -F':.*## ' '$(HELP_AWK)' $(MAKEFILE_LIST)
 
 # Also rebuilt when an older .venv lacks the package's entry point.
 $(STAMP): requirements-dev.txt lambda_src/pyproject.toml $(if $(wildcard $(VENV)/bin/ecr-token-rotator),,FORCE)
@@ -34,6 +53,14 @@ $(STAMP): requirements-dev.txt lambda_src/pyproject.toml $(if $(wildcard $(VENV)
 	touch $@
 
 venv: $(STAMP) ## create .venv, install the pinned development dependencies and the package (editable: .venv/bin/ecr-token-rotator)
+
+$(SHARED_STAMP): $(SHARED_TOOLS)/requirements.txt
+	test -x $(SHARED_PY) || $(PYTHON) -m venv $(SHARED_VENV)
+	$(SHARED_PY) -m pip install --quiet --disable-pip-version-check -r $(SHARED_TOOLS)/requirements.txt
+	touch $@
+
+shared-venv: $(SHARED_VENV_READY) ## create $(SHARED_VENV) for $(SHARED)'s validators (skipped without $(SHARED))
+	@$(if $(SHARED_VENV_READY),:,echo "shared-venv skipped: $(SHARED_TOOLS)/requirements.txt is absent (the shared validators live beside the project)")
 
 test: $(STAMP) ## run the test suite (with terraform and ../shared: terraform test and every example applied, offline)
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
@@ -60,12 +87,12 @@ test-tf: $(STAMP) ## terraform init, validate and test of the module on hashicor
 test-examples: $(STAMP) ## every example: init, validate, plan, apply, plan (no changes) on aws 5.x and 6.x, offline
 	$(PY) -m tools.terraform.harness examples
 
-tf-validate: $(STAMP) ## the module against the hashicorp/aws 5.x and 6.x schemas (offline, ../shared)
-	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ]; then \
-	  echo "tf-validate skipped: $(SHARED)/tools/validate_tf_schema.py is absent (the shared validators live beside the project)"; \
+tf-validate: $(SHARED_VENV_READY) ## the module against the hashicorp/aws 5.x and 6.x schemas (offline, ../shared)
+	@if [ ! -f $(SHARED_TOOLS)/validate_tf_schema.py ]; then \
+	  echo "tf-validate skipped: $(SHARED_TOOLS)/validate_tf_schema.py is absent (the shared validators live beside the project)"; \
 	else \
-	  $(PY) $(SHARED)/tools/validate_tf_schema.py --provider-version 5 . && \
-	  $(PY) $(SHARED)/tools/validate_tf_schema.py --provider-version 6 .; \
+	  $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --provider-version 5 . && \
+	  $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --provider-version 6 .; \
 	fi
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -78,15 +105,15 @@ checkov: $(CHECKOV_STAMP) ## checkov on the module (settings and reasoned skips 
 
 EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 
-validate-examples: $(STAMP) $(CHECKOV_STAMP) ## examples: provider 5.x/6.x schema, ESO CRDs (--strict), checkov (fmt: tf-fmt)
-	@if [ ! -f $(SHARED)/tools/validate_tf_schema.py ] || [ ! -f $(SHARED)/tools/validate_eso_manifests.py ]; then \
-	  echo "validate-examples: schema and CRD checks skipped: $(SHARED)/tools is absent (the shared validators live beside the project)"; \
+validate-examples: $(SHARED_VENV_READY) $(CHECKOV_STAMP) ## examples: provider 5.x/6.x schema, ESO CRDs (--strict), checkov (fmt: tf-fmt)
+	@if [ ! -f $(SHARED_TOOLS)/validate_tf_schema.py ] || [ ! -f $(SHARED_TOOLS)/validate_eso_manifests.py ]; then \
+	  echo "validate-examples: schema and CRD checks skipped: $(SHARED_TOOLS) is absent (the shared validators live beside the project)"; \
 	else \
 	  for example in $(EXAMPLES); do \
-	    $(PY) $(SHARED)/tools/validate_tf_schema.py --strict --provider-version 5 $$example && \
-	    $(PY) $(SHARED)/tools/validate_tf_schema.py --strict --provider-version 6 $$example || exit 1; \
+	    $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --strict --provider-version 5 $$example && \
+	    $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --strict --provider-version 6 $$example || exit 1; \
 	  done; \
-	  $(PY) $(SHARED)/tools/validate_eso_manifests.py --strict examples; \
+	  $(SHARED_PY) $(SHARED_TOOLS)/validate_eso_manifests.py --strict examples; \
 	fi
 	@for example in $(EXAMPLES); do echo "checkov -d $$example"; $(CHECKOV_VENV)/bin/checkov -d $$example || exit 1; done
 
