@@ -4,6 +4,7 @@ shows no changes, on both provider majors; and what it writes is what is committ
 from __future__ import annotations
 
 import pytest
+
 from tools.terraform.harness import MAJORS, PROVIDER_VERSIONS, example_names, stale_rendered
 
 CASES = [(name, major) for name in example_names() for major in MAJORS]

@@ -8,8 +8,6 @@ import base64
 import json
 
 import pytest
-from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
-from tools.terraform.harness import example_names
 
 from tests.examples.cluster import (
     DOCKERCONFIGJSON,
@@ -22,6 +20,8 @@ from tests.examples.cluster import (
     load_manifests,
     login_for_image,
 )
+from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
+from tools.terraform.harness import example_names
 
 REGIONS = ("eu-central-1", "eu-west-1")
 REGISTRY_IDS = ("123456789012", "210987654321")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from tools.terraform.harness import AppliedExample, example_names
 
 EXAMPLES = example_names()

@@ -10,16 +10,16 @@ import re
 import hcl2
 import pytest
 import yaml
-from tools import tf_docs
-from tools.terraform import harness
-from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
-from tools.terraform.harness import example_names
-from tools.terraform.hcl import MODULE_DIR, literal, outputs, variables
 
 from ecr_token_rotator import observability
 from ecr_token_rotator.document import OWNED_KEYS
 from tests.conftest import FUNCTION_ENV
 from tests.examples.cluster import load_manifests
+from tools import tf_docs
+from tools.terraform import harness
+from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
+from tools.terraform.harness import example_names
+from tools.terraform.hcl import MODULE_DIR, literal, outputs, variables
 
 README = MODULE_DIR / "README.md"
 TEXT = README.read_text(encoding="utf-8")

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 import shlex
 
-from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
-
 from tests.examples.cluster import load_manifests
+from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
 
 EXAMPLE = EXAMPLES_DIR / "static-credentials"
 

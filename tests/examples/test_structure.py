@@ -9,6 +9,7 @@ import re
 
 import hcl2
 import pytest
+
 from tools.terraform.harness import EXAMPLE_INPUTS, EXAMPLES, example_names
 from tools.terraform.hcl import MODULE_DIR, literal, outputs, variables
 

@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from tools.iam_report import run
 from tools.terraform.harness import Unavailable
 from tools.terraform.policies import Combination, render

@@ -24,8 +24,6 @@ from typing import Any
 import boto3
 import pytest
 from moto.core.authorization import enable_iam_authentication
-from tools.terraform.harness import Unavailable
-from tools.terraform.policies import apply_invocation_inputs, function_policies
 
 from ecr_token_rotator import aws, handler
 from ecr_token_rotator import deadline as deadline_module
@@ -33,6 +31,8 @@ from ecr_token_rotator.errors import PermissionDeniedError
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import SEED_DOCUMENT
 from tests.support.secrets_manager_model import RotationService
+from tools.terraform.harness import Unavailable
+from tools.terraform.policies import apply_invocation_inputs, function_policies
 
 # Services the function's code calls itself (see lambda_src/ecr_token_rotator/aws.py).
 CALLED_BY_THE_CODE = ("secretsmanager:", "ecr:GetAuthorizationToken")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from tools.terraform.hcl import MODULE_DIR, labelled, literal, module_files, outputs, variables
 
 VARIABLES = variables()

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 from tools.terraform.harness import (
     MAJORS,
     PROVIDER_VERSIONS,

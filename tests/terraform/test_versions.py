@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from tools.terraform.hcl import MODULE_DIR, literal, module_files, required_versions, variables
 
 # A release that accepts each argument or value (the first one, where known), and the reference.
