@@ -40,6 +40,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tools.terraform.hcl import labelled, module_files
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SHARED", REPO.parent / "shared")).resolve()
 OFFLINE_PROVIDER = SHARED / "tools" / "offline_aws_provider"
@@ -425,42 +427,83 @@ class RenderedModules:
     invocation_inputs: dict[str, Any]
 
 
+@cache
+def policy_document_names() -> tuple[str, ...]:
+    """The module's aws_iam_policy_document data sources, by name."""
+    return tuple(
+        name
+        for content in module_files(REPO).values()
+        for kind, name, _ in labelled(content, "data")
+        if kind == "aws_iam_policy_document"
+    )
+
+
 def render_modules(
-    calls: Mapping[str, Mapping[str, Any]], workdir: Path, major: int = 6
+    calls: Mapping[str, Mapping[str, Any]],
+    workdir: Path,
+    major: int = 6,
+    *,
+    invocations: bool = False,
 ) -> RenderedModules:
-    """Every aws_iam_policy_document the module renders (and its invocation's input), for each
-    call's inputs: one root module with one module block per call, planned offline and read
-    back from the plan. Calls whose documents are known only after apply (a created secret's
-    ARN) are applied, those alone (-target), and read back from the state."""
+    """Every aws_iam_policy_document the module renders (with `invocations`, also the input of
+    its apply-time invocation), for each call's inputs: one root module with one module block per
+    call, planned offline and read back from the plan. Only those and what they depend on are
+    planned (-target): the rest would cost Terraform time and change nothing. Calls whose
+    documents are known only after apply (a created secret's ARN) are then applied in a root of
+    their own (Terraform evaluates every module call of a root, targeted or not) and read back
+    from its state."""
     terraform = offline_terraform()
-    root = workdir / f"policies-{major}"
-    root.mkdir(parents=True, exist_ok=True)
-    source = os.path.relpath(REPO, root)
-    configuration = {
-        "terraform": {
-            "required_providers": {
-                "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
-            }
-        },
-        "provider": {"aws": {"region": "eu-central-1"}},
-        "module": {call: {"source": source, **inputs} for call, inputs in calls.items()},
-    }
-    (root / "main.tf.json").write_text(json.dumps(configuration, indent=2))
-    terraform.run("init", "-no-color", "-backend=false", cwd=root)
+    names = policy_document_names()
+
+    def targets(selected: Iterable[str]) -> list[str]:
+        return [
+            address
+            for call in selected
+            for address in (
+                *(f"-target=module.{call}.data.aws_iam_policy_document.{name}" for name in names),
+                *([f"-target=module.{call}.aws_lambda_invocation.this"] if invocations else []),
+            )
+        ]
+
+    def root(name: str, selected: Iterable[str]) -> Path:
+        directory = workdir / f"{name}-{major}"
+        directory.mkdir(parents=True, exist_ok=True)
+        source = os.path.relpath(REPO, directory)
+        configuration = {
+            "terraform": {
+                "required_providers": {
+                    "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
+                }
+            },
+            "provider": {"aws": {"region": "eu-central-1"}},
+            "module": {call: {"source": source, **calls[call]} for call in selected},
+        }
+        (directory / "main.tf.json").write_text(json.dumps(configuration, indent=2))
+        terraform.run("init", "-no-color", "-backend=false", cwd=directory)
+        return directory
+
+    planned = root("policies", calls)
     with reattached_provider(major) as reattach:
-        terraform.run("plan", "-no-color", "-out=tfplan", cwd=root, extra_env=reattach)
+        terraform.run(
+            "plan", "-no-color", "-out=tfplan", *targets(calls), cwd=planned, extra_env=reattach
+        )
         plan = json.loads(
-            terraform.run("show", "-json", "tfplan", cwd=root, extra_env=reattach).stdout
+            terraform.run("show", "-json", "tfplan", cwd=planned, extra_env=reattach).stdout
         )
         documents = _policy_documents(plan.get("prior_state", {}), calls)
         pending = [call for call, found in documents.items() if "function" not in found]
         if pending:
-            targets = [f"-target=module.{call}" for call in pending]
+            applied = root("policies-applied", pending)
             terraform.run(
-                "apply", "-no-color", "-auto-approve", *targets, cwd=root, extra_env=reattach
+                "apply",
+                "-no-color",
+                "-auto-approve",
+                *targets(pending),
+                cwd=applied,
+                extra_env=reattach,
             )
-            state = json.loads(terraform.run("show", "-json", cwd=root, extra_env=reattach).stdout)
-            documents.update(_policy_documents(state, pending))
+            state = terraform.run("show", "-json", cwd=applied, extra_env=reattach).stdout
+            documents.update(_policy_documents(json.loads(state), pending))
     inputs = {
         module["address"].removeprefix("module."): json.loads(resource["values"]["input"])
         for module in plan["planned_values"]["root_module"].get("child_modules", [])

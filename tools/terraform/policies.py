@@ -115,10 +115,12 @@ def combinations() -> list[Combination]:
 
 
 @cache
-def _rendered(selection: tuple[Combination, ...]) -> harness.RenderedModules:
+def _rendered(
+    selection: tuple[Combination, ...], *, invocations: bool = False
+) -> harness.RenderedModules:
     calls = {combination.call: combination.module_inputs() for combination in selection}
     with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-policies-") as tmp:
-        return harness.render_modules(calls, Path(tmp))
+        return harness.render_modules(calls, Path(tmp), invocations=invocations)
 
 
 def render(selection: tuple[Combination, ...]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -141,11 +143,15 @@ MODES = (Combination("function", "schedule"), Combination("function", "rotation"
 
 def function_policies() -> dict[str, dict[str, Any]]:
     """The function role's policy in each trigger mode, every optional feature off."""
-    rendered = render(MODES)
-    return {combination.mode: policy_of(combination, rendered) for combination in MODES}
+    # Rendered with the invocations: the same rendering serves apply_invocation_inputs().
+    documents = _rendered(MODES, invocations=True).documents
+    return {
+        combination.mode: copy.deepcopy(documents[combination.call]["function"])
+        for combination in MODES
+    }
 
 
 def apply_invocation_inputs() -> dict[str, Any]:
     """{trigger mode: the payload of the module's apply-time invocation}, as Terraform plans it."""
-    inputs = _rendered(MODES).invocation_inputs
+    inputs = _rendered(MODES, invocations=True).invocation_inputs
     return {combination.mode: inputs[combination.call] for combination in MODES}
