@@ -61,8 +61,47 @@ def trust(example: AppliedExample) -> list[dict[str, Any]]:
     return json.loads(role["assume_role_policy"])["Statement"]
 
 
-def test_there_are_the_four_examples():
-    assert EXAMPLES == ["complete", "eks-irsa", "rotation-multi-region", "static-credentials"]
+def test_there_are_the_five_examples():
+    assert EXAMPLES == [
+        "complete",
+        "cross-account-reader",
+        "eks-irsa",
+        "rotation-multi-region",
+        "static-credentials",
+    ]
+
+
+def cross_account_readers(example: AppliedExample) -> set[str]:
+    """The principals the secret's resource policy lets read it (readers in other accounts)."""
+    policies = example.resources("module.ecr_token_rotator.aws_secretsmanager_secret_policy.this")
+    return {
+        principal
+        for policy in policies
+        for statement in json.loads(policy["policy"])["Statement"]
+        for principal in _as_list(statement["Principal"]["AWS"])
+    }
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def store_role(example: AppliedExample, store: dict[str, Any]) -> str | None:
+    """The IAM role a SecretStore authenticates as, where it names one: the role annotated on
+    its IRSA service account, or (no `auth`) the module's ESO role through EKS Pod Identity."""
+    auth = store["spec"]["provider"]["aws"].get("auth")
+    if auth is None:
+        return one(example, "module.ecr_token_rotator.aws_iam_role.eso")["arn"]
+    if "jwt" not in auth:
+        return None
+    ref = auth["jwt"]["serviceAccountRef"]
+    (account,) = [
+        obj
+        for obj in objects(example, "ServiceAccount")
+        if (obj["metadata"]["namespace"], obj["metadata"]["name"])
+        == (ref["namespace"], ref["name"])
+    ]
+    return str(account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"])
 
 
 def test_eso_objects_use_the_current_api_and_template_engine(example):
@@ -83,7 +122,13 @@ def test_external_secrets_read_the_module_secret_through_a_store_of_the_example(
         if obj["kind"] in ("SecretStore", "ClusterSecretStore")
     }
     namespaces = {obj["metadata"]["name"]: obj for obj in objects(example, "Namespace")}
-    secret_name = one(example, "module.ecr_token_rotator.aws_secretsmanager_secret.this")["name"]
+    secret = one(example, "module.ecr_token_rotator.aws_secretsmanager_secret.this")
+    # A reader in another account finds the secret by its ARN only (a name is looked up in the
+    # caller's own account); readers in the module's account may use either.
+    cross_account = {store_role(example, store) for store in stores.values()} & (
+        cross_account_readers(example)
+    )
+    keys = {secret["arn"]} if cross_account else {secret["name"], secret["arn"]}
     assert stores
     for obj in objects(example):
         if obj["kind"] not in ("ExternalSecret", "ClusterExternalSecret"):
@@ -95,7 +140,7 @@ def test_external_secrets_read_the_module_secret_through_a_store_of_the_example(
             (ref["kind"], ref["name"], namespace if ref["kind"] == "SecretStore" else None)
         ]
         assert store["spec"]["provider"]["aws"]["region"] in secret_regions(example)
-        assert {item["remoteRef"]["key"] for item in spec["data"]} == {secret_name}
+        assert {item["remoteRef"]["key"] for item in spec["data"]} <= keys
         if obj["kind"] == "ExternalSecret":
             labels = namespaces[namespace]["metadata"].get("labels", {})
         else:  # a namespace the ClusterExternalSecret selects
@@ -174,23 +219,28 @@ def test_the_store_authenticates_as_the_identity_the_module_trusts(example):
             (statement,) = [s for s in trust(example) if s["Sid"] == "EsoPodIdentity"]
             assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
             assert example.of_type("aws_eks_pod_identity_association")  # module's or example's
-        elif "jwt" in auth:  # IRSA with the named service account
+        elif "jwt" in auth:  # IRSA: the role annotated on the named service account
             ref = auth["jwt"]["serviceAccountRef"]
-            (statement,) = [s for s in trust(example) if s["Sid"] == "EsoIrsa"]
+            arn = store_role(example, store)
+            (role,) = [values for values in example.of_type("aws_iam_role") if values["arn"] == arn]
             subjects = [
                 value
+                for statement in json.loads(role["assume_role_policy"])["Statement"]
+                if "sts:AssumeRoleWithWebIdentity" in _as_list(statement["Action"])
                 for variable, value in statement["Condition"]["StringEquals"].items()
                 if variable.endswith(":sub")
             ]
             assert subjects == [f"system:serviceaccount:{ref['namespace']}:{ref['name']}"]
-            account = next(
-                obj
-                for obj in objects(example, "ServiceAccount")
-                if (obj["metadata"]["namespace"], obj["metadata"]["name"])
-                == (ref["namespace"], ref["name"])
-            )
-            annotation = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-            assert annotation == one(example, "module.ecr_token_rotator.aws_iam_role.eso")["arn"]
+            # The module's ESO role, or a reader's own role holding the same read policy that
+            # the secret's resource policy admits (a reader in another account).
+            policies = [
+                values["policy"]
+                for values in example.of_type("aws_iam_role_policy")
+                if values["role"] == role["name"]
+            ]
+            assert read_policy["json"] in policies
+            eso_roles = example.resources("module.ecr_token_rotator.aws_iam_role.eso")
+            assert arn in [r["arn"] for r in eso_roles] or arn in cross_account_readers(example)
         else:  # static keys: an IAM principal of the example holds the module's read policy
             assert set(auth) == {"secretRef"}
             policies = [
