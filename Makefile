@@ -109,10 +109,8 @@ validate-examples: $(SHARED_VENV_READY) $(CHECKOV_STAMP) ## examples: provider 5
 	@if [ ! -f $(SHARED_TOOLS)/validate_tf_schema.py ] || [ ! -f $(SHARED_TOOLS)/validate_eso_manifests.py ]; then \
 	  echo "validate-examples: schema and CRD checks skipped: $(SHARED_TOOLS) is absent (the shared validators live beside the project)"; \
 	else \
-	  for example in $(EXAMPLES); do \
-	    $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --strict --provider-version 5 $$example && \
-	    $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --strict --provider-version 6 $$example || exit 1; \
-	  done; \
+	  $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --strict --provider-version 5 $(EXAMPLES) && \
+	  $(SHARED_PY) $(SHARED_TOOLS)/validate_tf_schema.py --strict --provider-version 6 $(EXAMPLES) && \
 	  $(SHARED_PY) $(SHARED_TOOLS)/validate_eso_manifests.py --strict examples; \
 	fi
 	@for example in $(EXAMPLES); do echo "checkov -d $$example"; $(CHECKOV_VENV)/bin/checkov -d $$example || exit 1; done
