@@ -178,6 +178,7 @@ def test_sections_a_platform_team_needs():
         "Operations",
         "Troubleshooting",
         "Networking",
+        "Cost",
         "Adoption",
         "Security model",
         "When to use something else",
