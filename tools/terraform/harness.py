@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -124,9 +125,54 @@ def _version(binary: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
-@cache
+_SETUP = threading.Lock()
+
+
+def set_up_offline_provider() -> None:
+    """Run ../shared's setup.sh into OFFLINE_DIR (it rebuilds the mirror every time)."""
+    setup = OFFLINE_PROVIDER / "setup.sh"
+    if not setup.is_file():
+        raise Unavailable(f"{setup} is absent (the offline provider lives beside the project)")
+    result = subprocess.run(
+        ["bash", str(setup), str(OFFLINE_DIR)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise Unavailable(f"{setup} failed:\n{result.stdout}{result.stderr}")
+
+
+def offline_provider_ready() -> bool:
+    """Whether OFFLINE_DIR already holds what setup.sh would write for this ../shared: its pinned
+    venv, and launchers that run this provider.py. setup.sh deletes and rewrites the mirror, so
+    running it while another process's terraform uses that mirror breaks that run (make test and
+    make scan-iam run side by side in CI): it runs only when something is missing or stale."""
+    setup = OFFLINE_PROVIDER / "setup.sh"
+    pins = (
+        re.search(r'^PINS="([^"]*)"', setup.read_text(), re.MULTILINE) if setup.is_file() else None
+    )
+    installed = OFFLINE_DIR / "venv" / ".pins"
+    if pins is None or not installed.is_file() or installed.read_text().strip() != pins.group(1):
+        return False
+    launchers = [
+        *OFFLINE_DIR.glob("mirror/*/hashicorp/aws/*/*/terraform-provider-aws_v*_x5"),
+        *OFFLINE_DIR.glob("mirror/*/hashicorp/local/*/*/terraform-provider-local_v*_x5"),
+    ]
+    provider = str(OFFLINE_PROVIDER / "provider.py")
+    return (
+        (OFFLINE_DIR / "terraformrc").is_file()
+        and len(launchers) == len(PROVIDER_VERSIONS) + 1
+        and all(provider in launcher.read_text() for launcher in launchers)
+    )
+
+
 def offline_terraform() -> Terraform:
-    """The terraform on PATH, configured for the offline provider (set up once per process)."""
+    """The terraform on PATH, configured for the offline provider (set up once per process,
+    whichever thread asks first)."""
+    with _SETUP:
+        return _offline_terraform()
+
+
+@cache
+def _offline_terraform() -> Terraform:
     binary = shutil.which("terraform")
     if binary is None:
         raise Unavailable("no `terraform` on PATH")
@@ -136,14 +182,8 @@ def offline_terraform() -> Terraform:
             f"terraform {'.'.join(map(str, version)) or '?'} is older than "
             f"{'.'.join(map(str, MINIMUM_TERRAFORM))}, which the offline provider needs"
         )
-    setup = OFFLINE_PROVIDER / "setup.sh"
-    if not setup.is_file():
-        raise Unavailable(f"{setup} is absent (the offline provider lives beside the project)")
-    result = subprocess.run(
-        ["bash", str(setup), str(OFFLINE_DIR)], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise Unavailable(f"{setup} failed:\n{result.stdout}{result.stderr}")
+    if not offline_provider_ready():
+        set_up_offline_provider()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -580,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     majors = sorted(set(args.major or MAJORS))
     try:
+        if args.what == "setup":
+            set_up_offline_provider()  # always: e.g. after ../shared moved
         terraform = offline_terraform()
     except Unavailable as e:
         print(f"skipped: {e}")
