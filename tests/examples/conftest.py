@@ -1,13 +1,17 @@
 """Every example applied by the real terraform, offline, once per session and provider major
-(tools/terraform/harness.py); skipped where terraform or ../shared is absent."""
+(tools/terraform/harness.py), in the background from the end of collection on
+(tests/background.py); skipped where terraform or ../shared is absent."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
 
 import pytest
 
+from tests import background
 from tools.terraform.harness import (
     MAJORS,
     AppliedExample,
@@ -21,29 +25,46 @@ from tools.terraform.harness import (
 Applied = Callable[[str, int], AppliedExample]
 
 
-@pytest.fixture(scope="session")
-def applied(tmp_path_factory: pytest.TempPathFactory) -> Applied:
-    """applied(example, major): the example after init, validate, plan, apply and a plan without
-    changes. The first call applies every example on both majors (one thread per major)."""
-    try:
-        offline_terraform()
-    except Unavailable as e:
-        pytest.skip(f"examples under Terraform: {e}")
-    workdir = tmp_path_factory.mktemp("examples")
-    results: dict[tuple[str, int], AppliedExample | Exception] = {}
-
-    def apply_all(major: int) -> None:
+def apply_every_example(major: int) -> dict[str, AppliedExample | Exception]:
+    """init, validate, plan, apply and a plan without changes of each example on one major."""
+    offline_terraform()  # Unavailable: every test that needs an example skips
+    results: dict[str, AppliedExample | Exception] = {}
+    with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-examples-") as workdir:
         for name in example_names():
             try:
-                results[name, major] = apply_example(name, major, workdir)
+                results[name] = apply_example(name, major, Path(workdir))
             except (TerraformFailed, AssertionError) as e:
-                results[name, major] = e
+                results[name] = e
+    return results
 
-    with ThreadPoolExecutor(max_workers=len(MAJORS)) as pool:
-        list(pool.map(apply_all, MAJORS))
+
+background.register("applied", *(partial(apply_every_example, major) for major in MAJORS))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    background.order(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    background.start(session)
+
+
+def pytest_sessionfinish() -> None:
+    background.stop()
+
+
+@pytest.fixture(scope="session")
+def applied() -> Applied:
+    """applied(example, major): the example after init, validate, plan, apply and a plan without
+    changes (every example on both majors, one worker thread per major)."""
+    try:
+        by_major = dict(zip(MAJORS, background.results("applied"), strict=True))
+    except Unavailable as e:
+        pytest.skip(f"examples under Terraform: {e}")
 
     def get(name: str, major: int) -> AppliedExample:
-        result = results[name, major]
+        result = by_major[major][name]
         if isinstance(result, Exception):
             raise result
         return result
