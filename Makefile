@@ -25,7 +25,7 @@ SHARED_PY := $(SHARED_VENV)/bin/python
 SHARED_VENV_READY := $(if $(wildcard $(SHARED_TOOLS)/requirements.txt),$(SHARED_STAMP))
 
 .PHONY: help venv shared-venv test lint package check-package demo clean lock
-.PHONY: lint-tf tf-fmt tf-validate checkov test-tf test-examples tf-offline
+.PHONY: lint-tf tf-fmt tf-validate checkov checkov-venv test-tf test-examples tf-offline
 .PHONY: docs docs-check manifests manifests-check validate-examples
 .PHONY: scan scan-iam scan-python bench FORCE
 
@@ -99,6 +99,8 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
+
+checkov-venv: $(CHECKOV_STAMP) ## create $(CHECKOV_VENV) (checkov pins a boto3 of its own)
 
 checkov: $(CHECKOV_STAMP) ## checkov on the module (settings and reasoned skips in .checkov.yaml)
 	$(CHECKOV_VENV)/bin/checkov -d .
