@@ -4,10 +4,10 @@ a selected test needs them.
 Most of `make test` is Python on one core (moto in-process), while `terraform test` and the
 examples' applies spend minutes in `terraform` and the offline provider, other processes. So a
 conftest registers, for a fixture name, the runs behind it (one per provider major); once
-collection is over, the runs some selected test needs start on two worker threads, the tests that
-wait for them move to the end of the session, and everything else runs meanwhile. The fixture
-takes the results from `results()` (which starts the runs itself where the hooks did not, e.g.
-for a test selected by node id).
+collection is over (the hooks below: tests/conftest.py loads this module as a plugin), the runs
+that some selected test needs start on two worker threads, the tests that wait for them move to
+the end of the session, and everything else runs meanwhile. The fixture takes the results from
+`results()`, which starts the runs itself where the hooks did not.
 """
 
 from __future__ import annotations
@@ -66,6 +66,18 @@ def start(session: pytest.Session) -> None:
         _start(fixture)
 
 
-def stop() -> None:
-    """At the end of the session: runs not started yet never start (e.g. after `-x`)."""
+# ---- hooks (this module is a plugin of tests/conftest.py) ----------------------------------
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    order(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    start(session)
+
+
+def pytest_sessionfinish() -> None:
+    """Runs not started yet never start (e.g. after `-x`)."""
     _POOL.shutdown(wait=False, cancel_futures=True)

@@ -18,6 +18,9 @@ from tests.support.moto_ecr import IssuedTokens, patched_ecr_tokens
 from tests.support.registry_stub import RegistryStub, registry_stub
 from tests.support.secrets_manager_model import faithful_versions
 
+# Runs Terraform in the background while the Python tests run: tests/background.py.
+pytest_plugins = ["tests.background"]
+
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "eu-central-1"
 # The function's own settings (the module sets them; Lambda sets AWS_REGION).

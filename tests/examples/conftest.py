@@ -41,19 +41,6 @@ def apply_every_example(major: int) -> dict[str, AppliedExample | Exception]:
 background.register("applied", *(partial(apply_every_example, major) for major in MAJORS))
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    background.order(items)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    background.start(session)
-
-
-def pytest_sessionfinish() -> None:
-    background.stop()
-
-
 @pytest.fixture(scope="session")
 def applied() -> Applied:
     """applied(example, major): the example after init, validate, plan, apply and a plan without

@@ -27,19 +27,6 @@ def module_tests(major: int) -> str | TerraformFailed:
 background.register("module_test_outcomes", *(partial(module_tests, major) for major in MAJORS))
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    background.order(items)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    background.start(session)
-
-
-def pytest_sessionfinish() -> None:
-    background.stop()
-
-
 @pytest.fixture(scope="session")
 def module_test_outcomes() -> dict[int, str | TerraformFailed]:
     """{major: the output of terraform test, or TerraformFailed}."""
