@@ -146,6 +146,21 @@ def test_the_new_version_carries_the_functions_label_which_leaves_the_older_one(
     assert seed not in stages  # no label left: deprecated, Secrets Manager deletes it
 
 
+def test_another_tools_write_leaves_the_functions_label_where_it_was(harness: Harness) -> None:
+    """AWS moves only AWSCURRENT and AWSPREVIOUS when another tool's PutSecretValue becomes
+    current; the function's own label stays on the version it wrote (the model's fix of moto,
+    which replaces every label of the demoted version with AWSPREVIOUS)."""
+    arn = harness.create_secret(value={"team": "platform"})
+    harness.configure(SECRET_ID=arn)
+    written = harness.invoke()["version_id"]
+
+    other = harness.secrets().put_secret_value(SecretId=arn, SecretString='{"team": "other"}')
+
+    stages = harness.snapshot(arn).version_stages
+    assert stages[other["VersionId"]] == ["AWSCURRENT"]
+    assert stages[written] == sorted(["AWSPREVIOUS", WRITE_LABEL])
+
+
 def test_another_writers_version_landing_mid_run_is_not_reverted(harness: Harness) -> None:
     """The other writer's PutSecretValue lands after the function read the secret: the
     function's move of AWSCURRENT is refused, and it merges into the other writer's value."""

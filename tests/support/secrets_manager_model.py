@@ -23,6 +23,10 @@ reference in ways that matter here; the tests model AWS:
   are different from those in the request, then the request fails because you can't modify a
   secret version" (ResourceExistsException); moto lets any version labelled AWSPENDING be
   overwritten.
+- PutSecretValue with AWSCURRENT among its stages (another tool's write): AWS moves AWSCURRENT
+  to the new version and AWSPREVIOUS to the version it came from; every other label of that
+  version stays where it is. Moto replaces all of that version's labels with AWSPREVIOUS, which
+  would drop the function's own label (publish.WRITE_LABEL) from under a running publish.
 - PutSecretValue: SecretString has a maximum length of 65,536; AWS refuses a longer one
   (ValidationException, as for every constraint of the API reference); moto stores it.
 - DescribeSecret's VersionIdsToStages lists "the versions of the secret that have staging labels
@@ -37,8 +41,9 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest import mock
 
 from moto.secretsmanager.exceptions import (
     ResourceExistsException,
@@ -65,6 +70,16 @@ def faithful_versions() -> Iterator[None]:
     original_list = SecretsManagerBackend.list_secret_version_ids
     original_put = SecretsManagerBackend.put_secret_value
     original_stages = FakeSecret._form_version_ids_to_stages
+    original_reset = FakeSecret.reset_default_version
+
+    def reset_default_version(
+        self: FakeSecret, secret_version: dict[str, Any], version_id: str
+    ) -> None:
+        previous = self.versions.get(self.default_version_id) if self.default_version_id else None
+        kept = [s for s in previous["version_stages"] if s != "AWSCURRENT"] if previous else []
+        original_reset(self, secret_version, version_id)
+        if previous is not None:
+            previous["version_stages"] = ["AWSPREVIOUS", *(s for s in kept if s != "AWSPREVIOUS")]
 
     def put_secret_value(  # noqa: PLR0917 - moto's signature
         self: SecretsManagerBackend,
@@ -133,17 +148,16 @@ def faithful_versions() -> Iterator[None]:
             secret.default_version_id = move_to_version_id
         return result
 
-    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]
-    SecretsManagerBackend.list_secret_version_ids = list_secret_version_ids  # type: ignore[method-assign]
-    SecretsManagerBackend.put_secret_value = put_secret_value  # type: ignore[method-assign]
-    FakeSecret._form_version_ids_to_stages = labelled_versions_only  # type: ignore[method-assign]
-    try:
+    with ExitStack() as patches:
+        for owner, name, replacement in (
+            (SecretsManagerBackend, "update_secret_version_stage", update_secret_version_stage),
+            (SecretsManagerBackend, "list_secret_version_ids", list_secret_version_ids),
+            (SecretsManagerBackend, "put_secret_value", put_secret_value),
+            (FakeSecret, "_form_version_ids_to_stages", labelled_versions_only),
+            (FakeSecret, "reset_default_version", reset_default_version),
+        ):
+            patches.enter_context(mock.patch.object(owner, name, replacement))
         yield
-    finally:
-        SecretsManagerBackend.update_secret_version_stage = original  # type: ignore[method-assign]
-        SecretsManagerBackend.list_secret_version_ids = original_list  # type: ignore[method-assign]
-        SecretsManagerBackend.put_secret_value = original_put  # type: ignore[method-assign]
-        FakeSecret._form_version_ids_to_stages = original_stages  # type: ignore[method-assign]
 
 
 class RotationService:
