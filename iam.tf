@@ -85,6 +85,17 @@ data "aws_iam_policy_document" "function" {
     resources = ["*"]
   }
 
+  # ECR Public (ecr_public): the function fetches its token in us-east-1; ECR Public issues it
+  # only with a service bearer token from STS. Neither action has resource-level permissions.
+  dynamic "statement" {
+    for_each = var.ecr_public ? ["ecr-public"] : []
+    content {
+      sid       = "EcrPublicAuthorizationToken"
+      actions   = ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"]
+      resources = ["*"]
+    }
+  }
+
   # Pulls made with the token: the function's probe (manifest HEAD) and the kubelet's image pulls.
   statement {
     sid       = "EcrPull"

@@ -6,10 +6,9 @@ locals {
   lambda_zip_path         = coalesce(var.lambda_zip_path, "${path.module}/dist/ecr-token-rotator.zip")
   lambda_source_code_hash = filebase64sha256(local.lambda_zip_path)
 
-  # Where each probe image's registry is, to check it against the registries the token covers.
-  probe_registries = [
-    for image in var.probe_images : regex("^(?P<registry_id>[0-9]{12})\\.dkr\\.ecr(?:-fips)?\\.(?P<region>[a-z0-9-]+)\\.", image)
-  ]
+  # Probe images on a host the docker config does not list (wrong account, region, endpoint
+  # type, or ECR Public while it is off): the probe would fail on every run.
+  probe_images_not_listed = [for image in var.probe_images : image if !contains(local.registry_hosts, split("/", image)[0])]
 
   # Lambda descriptions hold at most 256 characters and a secret name up to 512: name the secret
   # when it fits, else point to the function's SECRET_ID.
@@ -96,8 +95,28 @@ resource "aws_lambda_function" "this" {
     }
 
     precondition {
-      condition     = length(local.registry_hosts) <= local.max_registry_hosts
-      error_message = "The docker config would hold ${length(local.registry_hosts)} registry hosts (ecr_regions: ${length(local.ecr_regions)} x ecr_registry_ids: ${length(local.ecr_registry_ids)}); at most ${local.max_registry_hosts} fit in one secret (SecretString is capped at 65,536 characters and each host entry carries a ~4.3 KB auth). Split the registries over several module instances."
+      condition     = length(local.ecr_regions_of_other_partitions) == 0
+      error_message = "ecr_regions ${join(", ", local.ecr_regions_of_other_partitions)}: not in this provider's partition (${local.partition}); the function's credentials reach the registries of their own partition only. Use a module instance in that partition."
+    }
+
+    precondition {
+      condition     = length(local.ecr_regions_without_fips) == 0
+      error_message = "ecr_endpoint_types ${join(", ", local.ecr_fips_types)} not offered in ${join(", ", local.ecr_regions_without_fips)}: ECR has FIPS registry endpoints only in ${join(", ", local.ecr_fips_regions)}. Remove the type, or the region from ecr_regions."
+    }
+
+    precondition {
+      condition     = length(local.ecr_dualstack_types) == 0 || local.ecr_dualstack_suffix != null
+      error_message = "ecr_endpoint_types ${join(", ", local.ecr_dualstack_types)} not offered in ${join(", ", local.ecr_regions)}: AWS documents dual-stack registry hosts for the ${join(", ", keys(local.ecr_dualstack_suffixes))} partitions only, and this is ${local.partition}. Remove the type."
+    }
+
+    precondition {
+      condition     = !var.ecr_public || local.partition == "aws"
+      error_message = "ecr_public: ECR Public exists only in the aws partition (its token comes from us-east-1), and this is ${local.partition}. Set ecr_public = false here."
+    }
+
+    precondition {
+      condition     = local.registry_host_count <= local.max_registry_hosts
+      error_message = "The docker config would hold ${local.registry_host_count} registry hosts (ecr_regions: ${length(local.ecr_regions)} x ecr_registry_ids: ${length(local.ecr_registry_ids)} x ecr_endpoint_types: ${length(var.ecr_endpoint_types)}${var.ecr_public ? " + ${length(local.ecr_public_hosts)} of ECR Public" : ""}); at most ${local.max_registry_hosts} fit in one secret (SecretString is capped at 65,536 characters and each host entry carries a ~4.3 KB auth). Use fewer regions, registry IDs or endpoint types, or split the registries over several module instances."
     }
 
     precondition {
@@ -106,11 +125,8 @@ resource "aws_lambda_function" "this" {
     }
 
     precondition {
-      condition = alltrue([
-        for registry in local.probe_registries :
-        contains(local.ecr_registry_ids, registry.registry_id) && contains(local.ecr_regions, registry.region)
-      ])
-      error_message = "Every probe_images entry must be in a registry the token covers: its account in ecr_registry_ids (default: this account) and its region in ecr_regions (default: this region)."
+      condition     = length(local.probe_images_not_listed) == 0
+      error_message = "probe_images ${join(", ", local.probe_images_not_listed)}: not on a host the docker config lists (${join(", ", local.registry_hosts)}). Each image must be in a covered registry (ecr_registry_ids, default this account) and region (ecr_regions, default this region), on one of ecr_endpoint_types, or on ECR Public with ecr_public = true."
     }
   }
 }

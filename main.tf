@@ -26,18 +26,75 @@ locals {
   region = coalesce(lookup(data.aws_region.current, "region", null), lookup(data.aws_region.current, "name", null))
 
   # ECR registries the docker config covers. Empty inputs mean what the function defaults to:
-  # its own region and its own account. Regions outer, registry IDs inner: the order the
-  # function writes the docker config's "auths" in.
+  # its own region and its own account.
   ecr_regions      = length(var.ecr_regions) > 0 ? var.ecr_regions : [local.region]
   ecr_registry_ids = length(var.ecr_registry_ids) > 0 ? var.ecr_registry_ids : [local.account_id]
-  registry_hosts = flatten([
+
+  # Registry hosts per endpoint type: <registry id>.<prefix>.<region>.<suffix>, the table of
+  # lambda_src/ecr_token_rotator/endpoints.py (with its sources). The dual-stack suffix is not
+  # the partition's DNS suffix, and AWS documents it for three partitions only; FIPS registry
+  # endpoints exist in six regions.
+  ecr_endpoint_prefixes = {
+    ipv4             = "dkr.ecr"
+    dualstack        = "dkr-ecr"
+    fips             = "dkr.ecr-fips"
+    "dualstack-fips" = "dkr-ecr-fips"
+  }
+  ecr_dualstack_suffixes = {
+    aws          = "on.aws"
+    "aws-us-gov" = "on.aws"
+    "aws-cn"     = "on.amazonwebservices.com.cn"
+  }
+  ecr_dualstack_suffix = lookup(local.ecr_dualstack_suffixes, local.partition, null)
+  ecr_host_suffixes = {
+    ipv4             = local.dns_suffix
+    dualstack        = local.ecr_dualstack_suffix
+    fips             = local.dns_suffix
+    "dualstack-fips" = local.ecr_dualstack_suffix
+  }
+  ecr_fips_regions    = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1"]
+  ecr_fips_types      = [for type in var.ecr_endpoint_types : type if contains(["fips", "dualstack-fips"], type)]
+  ecr_dualstack_types = [for type in var.ecr_endpoint_types : type if contains(["dualstack", "dualstack-fips"], type)]
+
+  # What the preconditions on the function refuse at plan, before anything is written: FIPS
+  # types in regions without FIPS endpoints, and regions of another partition than the
+  # provider's (the function's credentials reach their own partition's registries only; the
+  # partition of a region name follows botocore's region patterns).
+  ecr_regions_without_fips = length(local.ecr_fips_types) > 0 ? [for region in local.ecr_regions : region if !contains(local.ecr_fips_regions, region)] : []
+  partition_region_prefixes = {
+    "aws-cn"     = "cn-"
+    "aws-us-gov" = "us-gov-"
+    "aws-iso"    = "us-iso-"
+    "aws-iso-b"  = "us-isob-"
+    "aws-iso-e"  = "eu-isoe-"
+    "aws-iso-f"  = "us-isof-"
+    "aws-eusc"   = "eusc-"
+  }
+  ecr_regions_of_other_partitions = [
+    for region in local.ecr_regions : region
+    if coalesce(one([for partition, prefix in local.partition_region_prefixes : partition if startswith(region, prefix)]), "aws") != local.partition
+  ]
+
+  # ECR Public's hosts: the dual-stack one for a cluster that pulls over dual-stack.
+  ecr_public_hosts = var.ecr_public ? (length(local.ecr_dualstack_types) > 0 ? ["public.ecr.aws", "ecr-public.aws.com"] : ["public.ecr.aws"]) : []
+
+  # In the function's order: regions, then registry IDs, then endpoint types; ECR Public last.
+  # Hosts of a type the partition lacks are left out (a precondition refuses them), hence the
+  # count for the size bound.
+  registry_hosts = concat(flatten([
     for region in local.ecr_regions : [
-      for registry_id in local.ecr_registry_ids : "${registry_id}.dkr.ecr.${region}.${local.dns_suffix}"
+      for registry_id in local.ecr_registry_ids : [
+        for type in var.ecr_endpoint_types :
+        "${registry_id}.${local.ecr_endpoint_prefixes[type]}.${region}.${local.ecr_host_suffixes[type]}"
+        if local.ecr_host_suffixes[type] != null
+      ]
     ]
-  ])
+  ]), local.ecr_public_hosts)
+  registry_host_count = length(local.ecr_regions) * length(local.ecr_registry_ids) * length(var.ecr_endpoint_types) + length(local.ecr_public_hosts)
   # The docker config holds a ~4.3 KB `auth` per host and SecretString is capped at 65,536
   # characters: the team's documented bound (README, "The function's contract").
   max_registry_hosts = 12
+
   # The token carries the role's ECR pull permissions: by default every repository of the
   # covered registries, never every repository of every account.
   ecr_repository_arns = length(var.ecr_repository_arns) > 0 ? var.ecr_repository_arns : flatten([
@@ -79,6 +136,8 @@ locals {
     length(var.ecr_regions) > 0 ? { ECR_REGIONS = join(",", var.ecr_regions) } : {},
     length(var.ecr_registry_ids) > 0 ? { ECR_REGISTRY_IDS = join(",", var.ecr_registry_ids) } : {},
     length(var.probe_images) > 0 ? { PROBE_IMAGES = join(",", var.probe_images) } : {},
+    join(",", var.ecr_endpoint_types) != "ipv4" ? { ECR_ENDPOINT_TYPES = join(",", var.ecr_endpoint_types) } : {},
+    var.ecr_public ? { ECR_PUBLIC = "true" } : {},
   )
 
   metric_namespace = "ECRTokenRotator"

@@ -193,15 +193,46 @@ variable "ecr_repository_arns" {
   }
 }
 
+variable "ecr_endpoint_types" {
+  description = "Registry endpoints the docker config lists a host for, per registry and region (ECR_ENDPOINT_TYPES); kubelet looks the credential up by the exact host of an image reference. ipv4: <id>.dkr.ecr.<region>.<DNS suffix>. dualstack: <id>.dkr-ecr.<region>.on.aws (on.amazonwebservices.com.cn in China), for IPv6 and dual-stack clusters. fips: <id>.dkr.ecr-fips.<region>.amazonaws.com. dualstack-fips: <id>.dkr-ecr-fips.<region>.on.aws. FIPS types exist only in us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1 and us-gov-west-1; dual-stack ones only in the aws, aws-us-gov and aws-cn partitions. Each type adds a host per registry and region."
+  type        = list(string)
+  default     = ["ipv4"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.ecr_endpoint_types) > 0
+    error_message = "ecr_endpoint_types needs at least one endpoint type (ipv4 is today's host)."
+  }
+
+  validation {
+    condition     = alltrue([for type in var.ecr_endpoint_types : contains(["ipv4", "dualstack", "fips", "dualstack-fips"], type)])
+    error_message = "Unknown ecr_endpoint_types ${join(", ", [for type in var.ecr_endpoint_types : jsonencode(type) if !contains(["ipv4", "dualstack", "fips", "dualstack-fips"], type)])}: use one or more of ipv4, dualstack, fips, dualstack-fips."
+  }
+
+  validation {
+    condition     = length(distinct(var.ecr_endpoint_types)) == length(var.ecr_endpoint_types)
+    error_message = "ecr_endpoint_types lists an endpoint type more than once."
+  }
+}
+
+variable "ecr_public" {
+  description = "Also log in to ECR Public (ECR_PUBLIC): public.ecr.aws, and ecr-public.aws.com with a dual-stack endpoint type. Authenticated pulls get higher quotas than anonymous ones. The token comes from ecr-public:GetAuthorizationToken in us-east-1 (adds that permission and sts:GetServiceBearerToken); aws partition only."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "probe_images" {
-  description = "ECR images the function pulls a manifest of (HEAD) with the new token before it publishes it (PROBE_IMAGES), e.g. 123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest. Each must be in a covered registry."
+  description = "ECR images the function pulls a manifest of (HEAD) with the new token before it publishes it (PROBE_IMAGES), e.g. 123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest. Each must be on a host the docker config lists (registry_hosts output): a covered registry and region, on one of ecr_endpoint_types, or ECR Public's (public.ecr.aws/<alias>/<repository>:<tag>) with ecr_public."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for image in var.probe_images : can(regex("^[0-9]{12}\\.dkr\\.ecr(-fips)?\\.[a-z0-9-]+\\.amazonaws\\.(com|com\\.cn|eu)/[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$", image))])
-    error_message = "Each probe_images entry must be an ECR image reference <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> (or @sha256:<digest>)."
+    # A private registry host of any endpoint type and partition, or one of ECR Public's, whose
+    # repositories begin with the registry's alias.
+    condition     = alltrue([for image in var.probe_images : can(regex("^([0-9]{12}\\.dkr[.-]ecr(-fips)?\\.[a-z0-9-]+(\\.[a-z0-9-]+)+/|(public\\.ecr\\.aws|ecr-public\\.aws\\.com)/[a-z0-9]+([._-][a-z0-9]+)*/)[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$", image))])
+    error_message = "Each probe_images entry must be an ECR image reference <registry host>/<repository>:<tag> (or @sha256:<digest>), the host one of <account>.dkr.ecr.<region>.amazonaws.com, its dkr-ecr (dual-stack) and -fips forms, or public.ecr.aws / ecr-public.aws.com with <alias>/<repository>."
   }
 }
 

@@ -321,6 +321,43 @@ run "ecr_pull_can_be_narrowed_to_repositories" {
   }
 }
 
+run "ecr_public_adds_its_token_and_the_bearer_token_it_needs" {
+  command = plan
+
+  variables {
+    ecr_public = true
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(data.aws_iam_policy_document.function[0].json).Statement[2]) == jsonencode({
+      Sid      = "EcrPublicAuthorizationToken"
+      Effect   = "Allow"
+      Action   = ["sts:GetServiceBearerToken", "ecr-public:GetAuthorizationToken"]
+      Resource = "*"
+    })
+    error_message = "ECR Public's token needs sts:GetServiceBearerToken; neither action has resource-level permissions"
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[*].Sid == ["SecretReadWrite", "EcrAuthorizationToken", "EcrPublicAuthorizationToken", "EcrPull", "Logs"]
+    error_message = "one statement more, nothing else"
+  }
+}
+
+run "endpoint_types_need_no_other_permission" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1"]
+    ecr_endpoint_types = ["ipv4", "dualstack", "fips", "dualstack-fips"]
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[*].Sid == ["SecretReadWrite", "EcrAuthorizationToken", "EcrPull", "Logs"]
+    error_message = "one regional token serves every endpoint type: no ECR Public statement, nothing else"
+  }
+}
+
 ################################################################################
 # Readers: ESO's role and readers in other accounts
 ################################################################################

@@ -144,9 +144,10 @@ run "probe_images_in_covered_registries_are_fine" {
   command = plan
 
   variables {
-    ecr_registry_ids = ["210987654321"]
-    ecr_regions      = ["eu-central-1", "us-east-1"]
-    probe_images     = ["210987654321.dkr.ecr-fips.us-east-1.amazonaws.com/app:latest"]
+    ecr_registry_ids   = ["210987654321"]
+    ecr_regions        = ["us-west-2", "us-east-1"]
+    ecr_endpoint_types = ["ipv4", "fips"]
+    probe_images       = ["210987654321.dkr.ecr-fips.us-east-1.amazonaws.com/app:latest"]
   }
 }
 
@@ -156,6 +157,305 @@ run "the_own_account_is_no_longer_covered_once_others_are_listed" {
   variables {
     ecr_registry_ids = ["210987654321"]
     probe_images     = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+################################################################################
+# Endpoint types, partitions and ECR Public
+################################################################################
+
+run "fips_where_ecr_has_no_fips_endpoints" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = ["ipv4", "fips"] # the provider's region: eu-central-1
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "dualstack_fips_in_one_region_without_fips" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1", "eu-west-1"]
+    ecr_endpoint_types = ["dualstack-fips"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "fips_in_every_fips_region" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+    ecr_endpoint_types = ["fips", "dualstack-fips"]
+  }
+}
+
+run "dualstack_where_aws_documents_no_dualstack_host" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-eusc", dns_suffix = "amazonaws.eu" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eusc-de-east-1", region = "eusc-de-east-1" }
+  }
+
+  variables {
+    ecr_endpoint_types = ["dualstack"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "dualstack_in_an_iso_partition" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso", dns_suffix = "c2s.ic.gov" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-iso-east-1", region = "us-iso-east-1" }
+  }
+
+  variables {
+    ecr_endpoint_types = ["ipv4", "dualstack"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "ipv4_in_an_iso_partition" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso", dns_suffix = "c2s.ic.gov" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-iso-east-1", region = "us-iso-east-1" }
+  }
+
+  assert {
+    condition     = jsonencode(output.registry_hosts) == jsonencode(["123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov"])
+    error_message = "the partition's own DNS suffix"
+  }
+}
+
+run "ecr_regions_of_another_partition" {
+  command = plan
+
+  variables {
+    ecr_regions = ["eu-central-1", "cn-north-1"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "ecr_regions_of_the_providers_partition_in_govcloud" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov", dns_suffix = "amazonaws.com" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-gov-west-1", region = "us-gov-west-1" }
+  }
+
+  variables {
+    ecr_regions = ["us-gov-west-1", "us-gov-east-1"]
+  }
+}
+
+run "ecr_public_only_in_the_aws_partition" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov", dns_suffix = "amazonaws.com" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-gov-west-1", region = "us-gov-west-1" }
+  }
+
+  variables {
+    ecr_public = true
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "ecr_public_not_in_china" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-cn", dns_suffix = "amazonaws.com.cn" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "cn-north-1", region = "cn-north-1" }
+  }
+
+  variables {
+    ecr_public = true
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "endpoint_types_multiply_the_hosts" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1", "us-east-2", "us-west-2"]
+    ecr_registry_ids   = ["111111111111", "222222222222"]
+    ecr_endpoint_types = ["ipv4", "dualstack", "fips"] # 3 x 2 x 3 = 18
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "twelve_hosts_with_endpoint_types_fit" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1", "us-west-2", "eu-west-1"]
+    ecr_registry_ids   = ["111111111111", "222222222222"]
+    ecr_endpoint_types = ["ipv4", "dualstack"]
+  }
+
+  assert {
+    condition     = length(output.registry_hosts) == 12
+    error_message = "3 regions x 2 accounts x 2 types"
+  }
+}
+
+run "ecr_public_counts_towards_the_bound" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1", "us-west-2", "eu-west-1"]
+    ecr_registry_ids   = ["111111111111", "222222222222"]
+    ecr_endpoint_types = ["ipv4", "dualstack"]
+    ecr_public         = true # + public.ecr.aws and ecr-public.aws.com: 14
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "ecr_public_within_the_bound" {
+  command = plan
+
+  variables {
+    ecr_registry_ids   = [for i in range(5) : format("1000000000%02d", i)]
+    ecr_endpoint_types = ["ipv4", "dualstack"]
+    ecr_public         = true # 10 + 2
+  }
+
+  assert {
+    condition     = length(output.registry_hosts) == 12 && output.registry_hosts[11] == "ecr-public.aws.com"
+    error_message = "5 accounts x 2 types + ECR Public's two hosts"
+  }
+}
+
+run "probe_images_on_a_dualstack_host_need_the_dualstack_type" {
+  command = plan
+
+  variables {
+    probe_images = ["123456789012.dkr-ecr.eu-central-1.on.aws/app:latest"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "probe_images_on_every_listed_host" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1"]
+    ecr_endpoint_types = ["ipv4", "dualstack", "fips", "dualstack-fips"]
+    ecr_public         = true
+    probe_images = [
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1",
+      "123456789012.dkr-ecr.us-east-1.on.aws/app:1",
+      "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app:1",
+      "123456789012.dkr-ecr-fips.us-east-1.on.aws/team/app:1",
+      "public.ecr.aws/docker/library/alpine:3",
+      "ecr-public.aws.com/docker/library/alpine:3",
+    ]
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables.PROBE_IMAGES == join(",", var.probe_images)
+    error_message = "every image is passed through"
+  }
+}
+
+run "probe_images_on_ecr_public_need_ecr_public" {
+  command = plan
+
+  variables {
+    probe_images = ["public.ecr.aws/docker/library/alpine:3"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "probe_images_on_ecr_publics_dualstack_host_need_a_dualstack_type" {
+  command = plan
+
+  variables {
+    ecr_public   = true
+    probe_images = ["ecr-public.aws.com/docker/library/alpine:3"]
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "probe_images_in_china_on_the_china_dualstack_host" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-cn", dns_suffix = "amazonaws.com.cn" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "cn-north-1", region = "cn-north-1" }
+  }
+
+  variables {
+    ecr_endpoint_types = ["dualstack"]
+    probe_images       = ["123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn/app:1"]
+  }
+}
+
+run "probe_images_with_the_wrong_partitions_suffix" {
+  command = plan
+
+  variables {
+    probe_images = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com.cn/app:1"]
   }
 
   expect_failures = [aws_lambda_function.this]

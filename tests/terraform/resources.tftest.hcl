@@ -694,3 +694,203 @@ run "outputs_of_a_created_module" {
     error_message = "each output reads its resource"
   }
 }
+
+################################################################################
+# Endpoint types and ECR Public: hosts per partition, in the function's order
+################################################################################
+
+run "every_endpoint_type_per_registry_and_region_in_the_functions_order" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-east-1", "us-west-2"]
+    ecr_registry_ids   = ["111111111111", "222222222222"]
+    ecr_endpoint_types = ["ipv4", "dualstack", "fips"]
+  }
+
+  assert {
+    condition = jsonencode(output.registry_hosts) == jsonencode([
+      "111111111111.dkr.ecr.us-east-1.amazonaws.com",
+      "111111111111.dkr-ecr.us-east-1.on.aws",
+      "111111111111.dkr.ecr-fips.us-east-1.amazonaws.com",
+      "222222222222.dkr.ecr.us-east-1.amazonaws.com",
+      "222222222222.dkr-ecr.us-east-1.on.aws",
+      "222222222222.dkr.ecr-fips.us-east-1.amazonaws.com",
+      "111111111111.dkr.ecr.us-west-2.amazonaws.com",
+      "111111111111.dkr-ecr.us-west-2.on.aws",
+      "111111111111.dkr.ecr-fips.us-west-2.amazonaws.com",
+      "222222222222.dkr.ecr.us-west-2.amazonaws.com",
+      "222222222222.dkr-ecr.us-west-2.on.aws",
+      "222222222222.dkr.ecr-fips.us-west-2.amazonaws.com",
+    ])
+    error_message = "regions outer, registry IDs, then endpoint types in the given order"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables.ECR_ENDPOINT_TYPES == "ipv4,dualstack,fips"
+    error_message = "the types are passed through in their order"
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this[0].environment[0].variables), "ECR_PUBLIC")
+    error_message = "ECR_PUBLIC is left out while ECR Public is off"
+  }
+}
+
+run "dualstack_alone_replaces_the_ipv4_host" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = ["dualstack", "dualstack-fips"]
+    ecr_regions        = ["us-east-2"]
+  }
+
+  assert {
+    condition = jsonencode(output.registry_hosts) == jsonencode([
+      "123456789012.dkr-ecr.us-east-2.on.aws",
+      "123456789012.dkr-ecr-fips.us-east-2.on.aws",
+    ])
+    error_message = "an IPv6 cluster's hosts only: dual-stack and dual-stack FIPS"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables.ECR_ENDPOINT_TYPES == "dualstack,dualstack-fips"
+    error_message = "the types are passed through"
+  }
+}
+
+run "an_explicit_ipv4_is_the_default_and_left_out_of_the_environment" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = ["ipv4"]
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this[0].environment[0].variables), "ECR_ENDPOINT_TYPES")
+    error_message = "the function defaults to ipv4 itself"
+  }
+
+  assert {
+    condition     = jsonencode(output.registry_hosts) == jsonencode(["123456789012.dkr.ecr.eu-central-1.amazonaws.com"])
+    error_message = "today's host"
+  }
+}
+
+run "ecr_public_adds_its_host_last" {
+  command = plan
+
+  variables {
+    ecr_public       = true
+    ecr_registry_ids = ["111111111111", "222222222222"]
+  }
+
+  assert {
+    condition = jsonencode(output.registry_hosts) == jsonencode([
+      "111111111111.dkr.ecr.eu-central-1.amazonaws.com",
+      "222222222222.dkr.ecr.eu-central-1.amazonaws.com",
+      "public.ecr.aws",
+    ])
+    error_message = "ECR Public after the private registries; no dual-stack host without a dual-stack type"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables.ECR_PUBLIC == "true"
+    error_message = "ECR_PUBLIC is passed"
+  }
+}
+
+run "ecr_public_with_dualstack_adds_its_dualstack_host" {
+  command = plan
+
+  variables {
+    ecr_public         = true
+    ecr_endpoint_types = ["ipv4", "dualstack"]
+  }
+
+  assert {
+    condition = jsonencode(output.registry_hosts) == jsonencode([
+      "123456789012.dkr.ecr.eu-central-1.amazonaws.com",
+      "123456789012.dkr-ecr.eu-central-1.on.aws",
+      "public.ecr.aws",
+      "ecr-public.aws.com",
+    ])
+    error_message = "ECR Public's IPv4 and dual-stack hosts"
+  }
+}
+
+run "china_hosts_use_the_china_suffixes" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-cn", dns_suffix = "amazonaws.com.cn" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "cn-north-1", region = "cn-north-1" }
+  }
+
+  variables {
+    ecr_regions        = ["cn-north-1", "cn-northwest-1"]
+    ecr_endpoint_types = ["ipv4", "dualstack"]
+  }
+
+  assert {
+    condition = jsonencode(output.registry_hosts) == jsonencode([
+      "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+      "123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn",
+      "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn",
+      "123456789012.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn",
+    ])
+    error_message = "China: amazonaws.com.cn, and on.amazonwebservices.com.cn for dual-stack"
+  }
+}
+
+run "govcloud_offers_every_endpoint_type" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov", dns_suffix = "amazonaws.com" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-gov-west-1", region = "us-gov-west-1" }
+  }
+
+  variables {
+    ecr_endpoint_types = ["ipv4", "dualstack", "fips", "dualstack-fips"]
+  }
+
+  assert {
+    condition = jsonencode(output.registry_hosts) == jsonencode([
+      "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com",
+      "123456789012.dkr-ecr.us-gov-west-1.on.aws",
+      "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+      "123456789012.dkr-ecr-fips.us-gov-west-1.on.aws",
+    ])
+    error_message = "GovCloud: FIPS and dual-stack hosts"
+  }
+}
+
+run "european_sovereign_cloud_hosts_use_its_suffix" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-eusc", dns_suffix = "amazonaws.eu" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eusc-de-east-1", region = "eusc-de-east-1" }
+  }
+
+  assert {
+    condition     = jsonencode(output.registry_hosts) == jsonencode(["123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"])
+    error_message = "the European Sovereign Cloud's own DNS suffix"
+  }
+}

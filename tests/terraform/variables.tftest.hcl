@@ -89,14 +89,51 @@ run "accepts_regions_accounts_and_probe_images" {
   command = plan
 
   variables {
-    ecr_regions      = ["eu-central-1", "us-east-1", "eusc-de-east-1"]
-    ecr_registry_ids = ["123456789012", "210987654321"]
+    ecr_regions        = ["eu-central-1", "us-east-1"]
+    ecr_registry_ids   = ["123456789012", "210987654321"]
+    ecr_endpoint_types = ["ipv4", "dualstack"]
     probe_images = [
       "123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest",
       "210987654321.dkr.ecr.us-east-1.amazonaws.com/team/app:v1.2.3",
-      "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app@sha256:${join("", [for i in range(64) : "a"])}",
-      "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app:1",
+      "123456789012.dkr-ecr.eu-central-1.on.aws/app@sha256:${join("", [for i in range(64) : "a"])}",
     ]
+  }
+}
+
+run "accepts_every_endpoint_type_and_probe_images_on_each_host_form" {
+  command = plan
+
+  variables {
+    ecr_regions        = ["us-west-2"]
+    ecr_endpoint_types = ["dualstack-fips", "fips", "dualstack", "ipv4"]
+    ecr_public         = true
+    probe_images = [
+      "123456789012.dkr.ecr.us-west-2.amazonaws.com/app:1",
+      "123456789012.dkr-ecr.us-west-2.on.aws/app:1",
+      "123456789012.dkr.ecr-fips.us-west-2.amazonaws.com/team/app:1",
+      "123456789012.dkr-ecr-fips.us-west-2.on.aws/app:1",
+      "public.ecr.aws/docker/library/alpine:3.20",
+      "ecr-public.aws.com/nginx/nginx@sha256:${join("", [for i in range(64) : "b"])}",
+    ]
+  }
+}
+
+run "accepts_the_european_sovereign_clouds_hosts" {
+  command = plan
+
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-eusc", dns_suffix = "amazonaws.eu" }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eusc-de-east-1", region = "eusc-de-east-1" }
+  }
+
+  variables {
+    ecr_regions  = ["eusc-de-east-1"]
+    probe_images = ["123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app:1"]
   }
 }
 
@@ -355,6 +392,49 @@ run "rejects_regions_that_are_not_region_names" {
     var.ecr_regions, var.secret_replicas, var.ecr_registry_ids, var.schedule_expression,
     var.rotation_schedule_expression, var.probe_images,
   ]
+}
+
+run "rejects_unknown_endpoint_types" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = ["ipv4", "ipv6"]
+    probe_images       = ["public.ecr.aws/alpine:3"] # ECR Public images need the registry alias
+  }
+
+  expect_failures = [var.ecr_endpoint_types, var.probe_images]
+}
+
+run "rejects_no_endpoint_type" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = []
+    probe_images       = ["123456789012.dkr_ecr.eu-central-1.amazonaws.com/app:1"]
+  }
+
+  expect_failures = [var.ecr_endpoint_types, var.probe_images]
+}
+
+run "rejects_a_repeated_endpoint_type" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = ["dualstack", "ipv4", "dualstack"]
+    probe_images       = ["123456789012.dkr.ecr.eu-central-1/app:1"] # no DNS suffix
+  }
+
+  expect_failures = [var.ecr_endpoint_types, var.probe_images]
+}
+
+run "rejects_endpoint_types_in_another_case" {
+  command = plan
+
+  variables {
+    ecr_endpoint_types = ["IPv4"]
+  }
+
+  expect_failures = [var.ecr_endpoint_types]
 }
 
 run "rejects_more_regions_that_are_not_region_names" {
