@@ -101,12 +101,12 @@ resource "aws_lambda_function" "this" {
 
     precondition {
       condition     = length(local.ecr_regions_without_fips) == 0
-      error_message = "ecr_endpoint_types ${join(", ", local.ecr_fips_types)} not offered in ${join(", ", local.ecr_regions_without_fips)}: ECR has FIPS registry endpoints only in ${join(", ", local.ecr_fips_regions)}. Remove the type, or the region from ecr_regions."
+      error_message = "ecr_endpoint_types: ${join(" and ", local.ecr_fips_types)} ${length(local.ecr_fips_types) > 1 ? "are" : "is"} not offered in ${join(", ", local.ecr_regions_without_fips)}: ECR has FIPS registry endpoints only in ${join(", ", local.ecr_fips_regions)}. Remove the type, or the region from ecr_regions."
     }
 
     precondition {
       condition     = length(local.ecr_dualstack_types) == 0 || local.ecr_dualstack_suffix != null
-      error_message = "ecr_endpoint_types ${join(", ", local.ecr_dualstack_types)} not offered in ${join(", ", local.ecr_regions)}: AWS documents dual-stack registry hosts for the ${join(", ", keys(local.ecr_dualstack_suffixes))} partitions only, and this is ${local.partition}. Remove the type."
+      error_message = "ecr_endpoint_types: ${join(" and ", local.ecr_dualstack_types)} ${length(local.ecr_dualstack_types) > 1 ? "are" : "is"} not offered in ${join(", ", local.ecr_regions)}: AWS documents dual-stack registry hosts for the ${join(", ", keys(local.ecr_dualstack_suffixes))} partitions only, and this is ${local.partition}. Remove the type."
     }
 
     precondition {

@@ -3,9 +3,9 @@
 The policies are the JSON Terraform renders (tools/terraform/policies.py: one offline plan of a
 root module calling the module once per combination) for every combination the module can
 produce: the function role's policy for both trigger modes, with and without a customer-managed
-KMS key, X-Ray tracing and VPC mode, and (schedule mode) each kind of on-failure destination; and
-the ESO read policy (output eso_read_policy_json) without and with KMS keys and replicas. Each is
-scanned:
+KMS key, X-Ray tracing and VPC mode, (schedule mode) each kind of on-failure destination, and with
+ECR Public; and the ESO read policy (output eso_read_policy_json) without and with KMS keys and
+replicas. Each is scanned:
 
 - cloudsplaining, default mode: risky actions *without* resource constraints (what
   tests/terraform/iam.tftest.hcl asserts for each feature);
@@ -99,6 +99,13 @@ ACCEPTED: tuple[Accepted, ...] = (
         'permissions, so it can only be granted on "*". The token carries exactly the role\'s '
         "ECR pull permissions (scoped to the covered repositories).",
         _function,
+    ),
+    Accepted(
+        "CredentialsExposure",
+        ("ecr-public:GetAuthorizationToken",),
+        "ecr_public only: the same job for ECR Public, whose token action has no resource-level "
+        'permissions either ("*"); authenticated pulls of public images get higher quotas.',
+        _with(ecr_public=True),
     ),
     Accepted(
         "InfrastructureModification",
@@ -272,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     function_count = sum(1 for c in policies if c.policy == "function")
     print(
         f"IAM policies scanned: {function_count} function-role policies (2 trigger modes x KMS x "
-        "X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys) and "
+        "X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys, "
+        "+ ECR Public) and "
         f"{len(policies) - function_count} ESO read policies; "
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"

@@ -572,6 +572,89 @@ def _policy_documents(
     return documents
 
 
+# ---- module calls, planned: outputs, the function's environment, precondition messages ---------
+
+
+@dataclass
+class PlannedCalls:
+    """A plan of one root module calling the module once per call, each in its own region.
+
+    `outputs`: {call: {output name: value}}; `environments`: {call: the function's environment};
+    both empty where the plan failed. `errors`: the error messages of a failed plan (Terraform's
+    diagnostics name the file and line, not the module call, so they come as one list)."""
+
+    outputs: dict[str, dict[str, Any]]
+    environments: dict[str, dict[str, str]]
+    errors: list[str]
+
+
+def plan_module_calls(
+    calls: Mapping[str, tuple[str, Mapping[str, Any]]],
+    workdir: Path,
+    *,
+    outputs: Sequence[str] = (),
+    major: int = 6,
+) -> PlannedCalls:
+    """Plan {call: (provider region, module inputs)} offline, the function of each call and what
+    it depends on (-target): the module's logic up to its preconditions, in any partition the
+    stand-in knows (aws, aws-cn, aws-us-gov). A plan that fails with error messages returns
+    them rather than raising."""
+    terraform = offline_terraform()
+    regions = sorted({region for region, _ in calls.values()})
+    alias = {region: re.sub(r"[^a-z0-9]", "_", region) for region in regions}
+    directory = workdir / f"calls-{major}"
+    directory.mkdir(parents=True, exist_ok=True)
+    source = os.path.relpath(REPO, directory)
+    configuration = {
+        "terraform": {
+            "required_providers": {
+                "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
+            }
+        },
+        "provider": {"aws": [{"alias": alias[region], "region": region} for region in regions]},
+        "module": {
+            call: {"source": source, "providers": {"aws": f"aws.{alias[region]}"}, **inputs}
+            for call, (region, inputs) in calls.items()
+        },
+    }
+    if outputs:
+        configuration["output"] = {
+            f"{call}__{name}": {"value": f"${{module.{call}.{name}}}"}
+            for call in calls
+            for name in outputs
+        }
+    (directory / "main.tf.json").write_text(json.dumps(configuration, indent=2))
+    terraform.run("init", "-no-color", "-backend=false", cwd=directory)
+    targets = [f"-target=module.{call}.aws_lambda_function.this" for call in calls]
+    result = terraform.run("plan", "-json", "-out=tfplan", *targets, cwd=directory, ok_codes=(0, 1))
+    if result.returncode != 0:
+        messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        errors = [
+            message["diagnostic"]["detail"]
+            for message in messages
+            if message.get("type") == "diagnostic" and message["diagnostic"]["severity"] == "error"
+        ]
+        if not errors:
+            raise TerraformFailed(("plan", "-json"), directory, result)
+        return PlannedCalls({}, {}, errors)
+    plan = json.loads(terraform.run("show", "-json", "tfplan", cwd=directory).stdout)
+    planned_outputs = plan["planned_values"].get("outputs", {})
+    environments = {
+        module["address"].removeprefix("module."): resource["values"]["environment"][0]["variables"]
+        for module in plan["planned_values"]["root_module"].get("child_modules", [])
+        for resource in module.get("resources", [])
+        if resource["type"] == "aws_lambda_function"
+    }
+    return PlannedCalls(
+        outputs={
+            call: {name: planned_outputs[f"{call}__{name}"]["value"] for name in outputs}
+            for call in calls
+        },
+        environments=environments,
+        errors=[],
+    )
+
+
 # ---- command line --------------------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ class Combination:
     vpc: bool = False
     destination: str | None = None  # kind of on-failure destination (DESTINATION_ARNS key)
     replica: bool = False  # a created secret replicated under a customer-managed key
+    ecr_public: bool = False  # ECR Public's token too
 
     @property
     def label(self) -> str:
@@ -63,6 +64,7 @@ class Combination:
                 ("replica", self.replica),
                 ("tracing", self.tracing),
                 ("vpc", self.vpc),
+                ("ecr-public", self.ecr_public),
             )
             if on
         ]
@@ -98,6 +100,8 @@ class Combination:
             inputs["vpc_config"] = VPC_CONFIG
         if self.destination:
             inputs["on_failure_destination_arn"] = DESTINATION_ARNS[self.destination]
+        if self.ecr_public:
+            inputs["ecr_public"] = True
         return inputs
 
 
@@ -110,6 +114,7 @@ def combinations() -> list[Combination]:
             for destination in destinations:
                 found.append(Combination("function", mode, kms, tracing, vpc, destination))
         found.append(Combination("function", mode, kms=True, replica=True))
+        found.append(Combination("function", mode, ecr_public=True))
     found += [Combination("eso_read"), Combination("eso_read", kms=True)]
     return found
 
