@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from ecr_token_rotator import observability
+from ecr_token_rotator.document import MAX_REGISTRY_HOSTS
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.faults import on_function_calls
 from tests.support.secrets_manager_model import STEPS, RotationService
@@ -62,12 +63,23 @@ def runs_per_month(expression: str) -> float:
 
 @pytest.fixture
 def refresh(harness: Harness, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture):
-    """One scheduled refresh, as the module's defaults run it: (the function's AWS calls by
-    (service, operation), the bytes it logs, the metric names it emits)."""
+    """One scheduled refresh, as the module's defaults run it."""
+    return scheduled_refresh(harness, capsys, caplog)
+
+
+def scheduled_refresh(
+    harness: Harness,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    **settings: str,
+) -> tuple[Counter[tuple[str, str]], int, list[str]]:
+    """One scheduled refresh with the module's defaults and these settings of the function:
+    (the function's AWS calls by (service, operation), the bytes it logs, the metric names it
+    emits)."""
     calls: Counter[tuple[str, str]] = Counter()
     on_function_calls("after-call", lambda event_name, **_: calls.update([_call(event_name)]))
     arn = harness.create_secret()  # as the module creates it: no value yet
-    harness.configure(SECRET_ID=arn, LOG_LEVEL=str(default("log_level")))
+    harness.configure(SECRET_ID=arn, LOG_LEVEL=str(default("log_level")), **settings)
     harness.invoke()  # the apply-time invocation writes the first value
     capsys.readouterr()
     calls.clear()
@@ -217,6 +229,28 @@ def test_the_scaling_numbers_follow_from_the_same_measurements(refresh, rotation
         f"{money(gb_seconds * price)}"
     ) in TEXT
     assert f"+{money(SECRET_MONTH)}: a replica is billed as a secret" in TEXT
+
+
+def test_the_log_budget_holds_at_the_host_bound(harness, capsys, caplog):
+    # Endpoint types multiply the hosts, and the run's log lines list them (`run_complete`):
+    # 3 regions x 2 registry accounts x 2 endpoint types is the bound, with the longest names.
+    regions = ("us-east-1", "us-west-2", "eu-central-1")
+    registry_ids = (ACCOUNT_ID, "210987654321")
+    types = ("ipv4", "dualstack")
+    assert len(regions) * len(registry_ids) * len(types) == MAX_REGISTRY_HOSTS
+    _, log_bytes, _ = scheduled_refresh(
+        harness,
+        capsys,
+        caplog,
+        ECR_REGIONS=",".join(regions),
+        ECR_REGISTRY_IDS=",".join(registry_ids),
+        ECR_ENDPOINT_TYPES=",".join(types),
+    )
+    assert log_bytes + LAMBDA_RECORDS_BYTES <= LOG_BUDGET_BYTES, log_bytes
+    assert (
+        f"a run's logs still fit the {LOG_BUDGET_BYTES // 1024} KB budget at the "
+        f"{MAX_REGISTRY_HOSTS}-host bound"
+    ) in TEXT
 
 
 def test_money_reads_like_the_section():

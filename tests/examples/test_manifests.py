@@ -61,11 +61,12 @@ def trust(example: AppliedExample) -> list[dict[str, Any]]:
     return json.loads(role["assume_role_policy"])["Statement"]
 
 
-def test_there_are_the_five_examples():
+def test_there_are_the_six_examples():
     assert EXAMPLES == [
         "complete",
         "cross-account-reader",
         "eks-irsa",
+        "ipv6-dualstack",
         "rotation-multi-region",
         "static-credentials",
     ]
