@@ -85,7 +85,7 @@ output "rotation_enabled" {
 ################################################################################
 
 output "registry_hosts" {
-  description = "Registry hosts (<registry id>.dkr.ecr.<region>.<DNS suffix>) the docker config holds credentials for, in the function's order: for each region, every registry ID."
+  description = "Registry hosts the docker config holds credentials for, in the function's order: for each region, each registry ID, each of ecr_endpoint_types (e.g. <registry id>.dkr.ecr.<region>.amazonaws.com, <registry id>.dkr-ecr.<region>.on.aws); then ECR Public's (public.ecr.aws, and ecr-public.aws.com with a dual-stack type) when ecr_public is on. kubelet matches image references against these exact hosts."
   value       = local.create ? local.registry_hosts : null
 }
 
