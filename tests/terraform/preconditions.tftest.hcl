@@ -196,128 +196,11 @@ run "fips_in_every_fips_region" {
   }
 }
 
-run "dualstack_where_aws_documents_no_dualstack_host" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-eusc", dns_suffix = "amazonaws.eu" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "eusc-de-east-1", region = "eusc-de-east-1" }
-  }
-
-  variables {
-    ecr_endpoint_types = ["dualstack"]
-  }
-
-  expect_failures = [aws_lambda_function.this]
-}
-
-run "dualstack_in_an_iso_partition" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-iso", dns_suffix = "c2s.ic.gov" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "us-iso-east-1", region = "us-iso-east-1" }
-  }
-
-  variables {
-    ecr_endpoint_types = ["ipv4", "dualstack"]
-  }
-
-  expect_failures = [aws_lambda_function.this]
-}
-
-run "ipv4_in_an_iso_partition" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-iso", dns_suffix = "c2s.ic.gov" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "us-iso-east-1", region = "us-iso-east-1" }
-  }
-
-  assert {
-    condition     = jsonencode(output.registry_hosts) == jsonencode(["123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov"])
-    error_message = "the partition's own DNS suffix"
-  }
-}
-
 run "ecr_regions_of_another_partition" {
   command = plan
 
   variables {
     ecr_regions = ["eu-central-1", "cn-north-1"]
-  }
-
-  expect_failures = [aws_lambda_function.this]
-}
-
-run "ecr_regions_of_the_providers_partition_in_govcloud" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-us-gov", dns_suffix = "amazonaws.com" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "us-gov-west-1", region = "us-gov-west-1" }
-  }
-
-  variables {
-    ecr_regions = ["us-gov-west-1", "us-gov-east-1"]
-  }
-}
-
-run "ecr_public_only_in_the_aws_partition" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-us-gov", dns_suffix = "amazonaws.com" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "us-gov-west-1", region = "us-gov-west-1" }
-  }
-
-  variables {
-    ecr_public = true
-  }
-
-  expect_failures = [aws_lambda_function.this]
-}
-
-run "ecr_public_not_in_china" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-cn", dns_suffix = "amazonaws.com.cn" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "cn-north-1", region = "cn-north-1" }
-  }
-
-  variables {
-    ecr_public = true
   }
 
   expect_failures = [aws_lambda_function.this]
@@ -430,25 +313,6 @@ run "probe_images_on_ecr_publics_dualstack_host_need_a_dualstack_type" {
   }
 
   expect_failures = [aws_lambda_function.this]
-}
-
-run "probe_images_in_china_on_the_china_dualstack_host" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-cn", dns_suffix = "amazonaws.com.cn" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "cn-north-1", region = "cn-north-1" }
-  }
-
-  variables {
-    ecr_endpoint_types = ["dualstack"]
-    probe_images       = ["123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn/app:1"]
-  }
 }
 
 run "probe_images_with_the_wrong_partitions_suffix" {

@@ -118,25 +118,6 @@ run "accepts_every_endpoint_type_and_probe_images_on_each_host_form" {
   }
 }
 
-run "accepts_the_european_sovereign_clouds_hosts" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-eusc", dns_suffix = "amazonaws.eu" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "eusc-de-east-1", region = "eusc-de-east-1" }
-  }
-
-  variables {
-    ecr_regions  = ["eusc-de-east-1"]
-    probe_images = ["123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu/app:1"]
-  }
-}
-
 run "accepts_the_lower_bounds" {
   command = plan
 
