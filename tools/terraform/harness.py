@@ -478,6 +478,35 @@ def policy_document_names() -> tuple[str, ...]:
     )
 
 
+def init_root(
+    directory: Path,
+    major: int,
+    *,
+    providers: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    modules: Mapping[str, Mapping[str, Any]],
+    outputs: Mapping[str, Any] | None = None,
+) -> Path:
+    """A root module (main.tf.json) in `directory` with these aws provider configurations and
+    calls of this checkout's module ({call: inputs}), pinned to hashicorp/aws `major`, after
+    `terraform init`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = os.path.relpath(REPO, directory)
+    configuration: dict[str, Any] = {
+        "terraform": {
+            "required_providers": {
+                "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
+            }
+        },
+        "provider": {"aws": providers},
+        "module": {call: {"source": source, **inputs} for call, inputs in modules.items()},
+    }
+    if outputs:  # Terraform refuses an empty "output" object
+        configuration["output"] = outputs
+    (directory / "main.tf.json").write_text(json.dumps(configuration, indent=2))
+    offline_terraform().run("init", "-no-color", "-backend=false", cwd=directory)
+    return directory
+
+
 def render_modules(
     calls: Mapping[str, Mapping[str, Any]],
     workdir: Path,
@@ -506,21 +535,12 @@ def render_modules(
         ]
 
     def root(name: str, selected: Iterable[str]) -> Path:
-        directory = workdir / f"{name}-{major}"
-        directory.mkdir(parents=True, exist_ok=True)
-        source = os.path.relpath(REPO, directory)
-        configuration = {
-            "terraform": {
-                "required_providers": {
-                    "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
-                }
-            },
-            "provider": {"aws": {"region": "eu-central-1"}},
-            "module": {call: {"source": source, **calls[call]} for call in selected},
-        }
-        (directory / "main.tf.json").write_text(json.dumps(configuration, indent=2))
-        terraform.run("init", "-no-color", "-backend=false", cwd=directory)
-        return directory
+        return init_root(
+            workdir / f"{name}-{major}",
+            major,
+            providers={"region": "eu-central-1"},
+            modules={call: calls[call] for call in selected},
+        )
 
     planned = root("policies", calls)
     with reattached_provider(major) as reattach:
@@ -602,29 +622,20 @@ def plan_module_calls(
     terraform = offline_terraform()
     regions = sorted({region for region, _ in calls.values()})
     alias = {region: re.sub(r"[^a-z0-9]", "_", region) for region in regions}
-    directory = workdir / f"calls-{major}"
-    directory.mkdir(parents=True, exist_ok=True)
-    source = os.path.relpath(REPO, directory)
-    configuration = {
-        "terraform": {
-            "required_providers": {
-                "aws": {"source": "hashicorp/aws", "version": PROVIDER_VERSIONS[major]}
-            }
-        },
-        "provider": {"aws": [{"alias": alias[region], "region": region} for region in regions]},
-        "module": {
-            call: {"source": source, "providers": {"aws": f"aws.{alias[region]}"}, **inputs}
+    directory = init_root(
+        workdir / f"calls-{major}",
+        major,
+        providers=[{"alias": alias[region], "region": region} for region in regions],
+        modules={
+            call: {"providers": {"aws": f"aws.{alias[region]}"}, **inputs}
             for call, (region, inputs) in calls.items()
         },
-    }
-    if outputs:
-        configuration["output"] = {
+        outputs={
             f"{call}__{name}": {"value": f"${{module.{call}.{name}}}"}
             for call in calls
             for name in outputs
-        }
-    (directory / "main.tf.json").write_text(json.dumps(configuration, indent=2))
-    terraform.run("init", "-no-color", "-backend=false", cwd=directory)
+        },
+    )
     targets = [f"-target=module.{call}.aws_lambda_function.this" for call in calls]
     result = terraform.run("plan", "-json", "-out=tfplan", *targets, cwd=directory, ok_codes=(0, 1))
     if result.returncode != 0:
