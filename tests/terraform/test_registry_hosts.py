@@ -16,8 +16,7 @@ absent.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -149,17 +148,10 @@ def planned_hosts() -> tuple[PlannedCalls, PlannedCalls]:
     return accepted, refused
 
 
-@pytest.fixture
-def public_tokens(harness: Harness) -> Iterator[Any]:
-    with ExitStack() as stack:
-        yield lambda: stack.enter_context(stubbed_ecr_public(DEFAULT_POLICY, harness.issued))
-
-
 @pytest.mark.parametrize("call", ACCEPTED)
 def test_the_function_writes_the_hosts_terraform_reports(
     planned_hosts: tuple[PlannedCalls, PlannedCalls],
     harness: Harness,
-    public_tokens: Any,
     monkeypatch: pytest.MonkeyPatch,
     call: str,
 ) -> None:
@@ -171,10 +163,12 @@ def test_the_function_writes_the_hosts_terraform_reports(
     # the secret is moto's (in eu-central-1); the hosts come from Terraform's environment
     environment["SECRET_ID"] = harness.create_secret()
     harness.configure(**environment)
-    if environment.get("ECR_PUBLIC") == "true":
-        public_tokens().issue()
+    public = environment.get("ECR_PUBLIC") == "true"
 
-    result = harness.invoke()
+    with stubbed_ecr_public(DEFAULT_POLICY, harness.issued) if public else nullcontext() as ecr:
+        if ecr is not None:
+            ecr.issue()
+        result = harness.invoke()
 
     assert result["registry_hosts"] == accepted.outputs[call]["registry_hosts"]
 
