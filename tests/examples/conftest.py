@@ -1,6 +1,8 @@
 """Every example applied by the real terraform, offline, once per session and provider major
 (tools/terraform/harness.py), in the background from the end of collection on
-(tests/background.py); skipped where terraform or ../shared is absent."""
+(tests/background.py); skipped where terraform or ../shared is absent. ESO's template engine v2,
+built once per session from Debian's Go and sprig (tests/examples/eso_engine); skipped where they
+are absent."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import background
+from tests.examples.eso_engine import Engine, EngineUnavailable, build
 from tools.terraform.harness import (
     MAJORS,
     AppliedExample,
@@ -57,3 +60,12 @@ def applied() -> Applied:
         return result
 
     return get
+
+
+@pytest.fixture(scope="session")
+def eso_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """ESO's template engine v2 (Go text/template with sprig), compiled once per session."""
+    try:
+        return build(tmp_path_factory.mktemp("eso-engine"))
+    except EngineUnavailable as e:
+        pytest.skip(f"ESO's template engine (Go + sprig): {e}")

@@ -101,11 +101,13 @@ def test_default_external_secret_gives_the_kubelet_a_login_for_every_host(label,
 @pytest.mark.parametrize(
     ("label", "spec"), TEMPLATED_SPECS, ids=[label for label, _ in TEMPLATED_SPECS]
 )
-def test_migration_template_gives_the_same_login_for_the_first_host(label, spec, published):
+def test_migration_template_gives_the_same_login_for_the_first_host(
+    label, spec, published, eso_engine
+):
     document, _, _ = published
     default = eso_secret(DEFAULT_SPECS[0][1], document)
 
-    secret = eso_secret(spec, document)
+    secret = eso_secret(spec, document, eso_engine)
 
     assert secret.type == DOCKERCONFIGJSON
     assert api_server_rejection(secret) is None, label
@@ -118,12 +120,12 @@ def test_migration_template_gives_the_same_login_for_the_first_host(label, spec,
     assert kubelet_logins(secret) == {first: kubelet_logins(default)[first]}
 
 
-def test_an_outer_b64enc_is_the_double_encoding_the_api_server_rejects(published):
+def test_an_outer_b64enc_is_the_double_encoding_the_api_server_rejects(published, eso_engine):
     # What wrapping the whole template in `| b64enc` gives: the JSON, base64-encoded once more
     # (ESO base64-encodes Secret data itself). The API server wants JSON in .dockerconfigjson.
     document, _, _ = published
     _, spec = TEMPLATED_SPECS[0]
-    good = eso_secret(spec, document).data[DOCKERCONFIGJSON_KEY]
+    good = eso_secret(spec, document, eso_engine).data[DOCKERCONFIGJSON_KEY]
     double = Secret(DOCKERCONFIGJSON, {DOCKERCONFIGJSON_KEY: base64.b64encode(good)})
 
     assert api_server_rejection(double) is not None
