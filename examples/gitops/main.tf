@@ -23,6 +23,7 @@ module "ecr_token_rotator" {
 
   name                = var.name
   schedule_expression = "rate(${local.refresh_hours} hours)"
+  ecr_regions         = var.ecr_regions
   ecr_registry_ids    = var.ecr_registry_ids
 
   create_eso_role       = true

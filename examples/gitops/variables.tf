@@ -15,6 +15,12 @@ variable "oidc_provider_arn" {
   type        = string
 }
 
+variable "ecr_regions" {
+  description = "Regions whose registries the docker config covers, the charts' region first (empty: var.region). Argo CD gets one credential per registry host."
+  type        = list(string)
+  default     = []
+}
+
 variable "ecr_registry_ids" {
   description = "Account IDs whose registries the docker config covers, the charts' registry first (empty: this account). Argo CD gets one credential per registry host."
   type        = list(string)

@@ -20,14 +20,9 @@ from tests.examples.cluster import (
     load_manifests,
     login_for_image,
 )
+from tests.examples.conftest import HOSTS
 from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
 from tools.terraform.harness import example_names
-
-REGIONS = ("eu-central-1", "eu-west-1")
-REGISTRY_IDS = ("123456789012", "210987654321")
-HOSTS = [
-    f"{account}.dkr.ecr.{region}.amazonaws.com" for region in REGIONS for account in REGISTRY_IDS
-]
 
 
 def external_secret_specs() -> list[tuple[str, dict]]:
@@ -56,18 +51,6 @@ TEMPLATED_SPECS = [
     if spec["target"]["template"].get("data")
     and spec["target"]["template"]["type"] == DOCKERCONFIGJSON
 ]
-
-
-@pytest.fixture
-def published(harness):
-    """The function's first write into an empty secret (as the module creates it), for two
-    regions and two registry accounts: (document, hosts in the return value, issued passwords)."""
-    arn = harness.create_secret("platform/ecr-pull-credential")
-    harness.configure(
-        SECRET_ID=arn, ECR_REGIONS=",".join(REGIONS), ECR_REGISTRY_IDS=",".join(REGISTRY_IDS)
-    )
-    result = harness.invoke()
-    return harness.document(arn), result["registry_hosts"], set(harness.issued.passwords)
 
 
 def test_every_example_has_a_default_external_secret_and_complete_has_the_variant():
