@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +33,12 @@ from tests.examples.cluster import (
     Secret,
     eso_secret,
     kubelet_logins,
+    load_manifests,
 )
 from tests.examples.conftest import GITOPS_VARIANT
 from tests.examples.eso_engine import TemplateError
 from tests.examples.kubernetes_schemas import core_schema_errors
+from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
 from tools.terraform.harness import AppliedExample
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
@@ -293,3 +296,43 @@ def test_the_helm_release_installs_the_chart_of_the_oci_repository(gitops):
         == (repository["metadata"]["namespace"])
     )
     assert "chart" not in release["spec"]  # one of chart or chartRef
+
+
+# ---- the README's recipe for Helm and CI runners ------------------------------------------------
+
+
+def test_the_readme_recipe_reads_the_pull_secret_into_one_registry_config_file():
+    readme = (EXAMPLES_DIR / "gitops" / "README.md").read_text()
+    section = readme[readme.index("## Helm CLI and CI runners") :]
+    section = section[: section.index("\n## ", 1)]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    lines = [line.strip() for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    rendered = [
+        obj for _, obj in load_manifests(EXAMPLES_DIR / "gitops" / "manifests" / "rendered")
+    ]
+    (pull,) = [
+        obj
+        for obj in rendered
+        if obj["kind"] == "ExternalSecret"
+        and obj["spec"]["target"]["template"]["type"] == DOCKERCONFIGJSON
+    ]
+    (repository,) = [obj for obj in rendered if obj["kind"] == "OCIRepository"]
+    namespace, name = pull["metadata"]["namespace"], pull["spec"]["target"]["name"]
+
+    assert "registry login" not in block
+    assert any(
+        f"kubectl -n {namespace} get secret {name}" in line
+        and "jsonpath='{.data.\\.dockerconfigjson}'" in line
+        and line.endswith("> registry-config.json)")
+        for line in lines
+    )
+    tools = {"helm": "--registry-config", "skopeo": "--authfile", "oras": "--registry-config"}
+    used = set()
+    for line in lines:
+        tool = line.split()[0]
+        if tool in tools:
+            assert f"{tools[tool]} registry-config.json" in line, line
+            used.add(tool)
+            reference = repository["spec"]["url"].removeprefix("oci://")
+            assert reference in line, line  # the chart Flux and Argo CD install
+    assert used == set(tools)
