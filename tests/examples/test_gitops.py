@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +39,9 @@ from tests.examples.cluster import (
 )
 from tests.examples.conftest import GITOPS_VARIANT
 from tests.examples.eso_engine import TemplateError
-from tests.examples.kubernetes_schemas import core_schema_errors
+from tests.examples.kubernetes_schemas import core_schema_errors, is_core
 from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
-from tools.terraform.harness import AppliedExample
+from tools.terraform.harness import SHARED, AppliedExample
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -336,3 +338,27 @@ def test_the_readme_recipe_reads_the_pull_secret_into_one_registry_config_file()
             reference = repository["spec"]["url"].removeprefix("oci://")
             assert reference in line, line  # the chart Flux and Argo CD install
     assert used == set(tools)
+
+
+def test_the_variant_is_valid_against_the_crds_and_kubernetes_schemas(gitops_variant, tmp_path):
+    # make validate-examples checks the committed (default) manifests; the native OCI shape of
+    # the Application and its credentials exist only in the variant.
+    validator = SHARED / "tools" / "validate_eso_manifests.py"
+    if not validator.is_file():
+        pytest.skip(f"{validator} is absent (the shared validators live beside the project)")
+    for path, text in gitops_variant.generated.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    result = subprocess.run(
+        [sys.executable, str(validator), "--strict", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 error(s), 0 warning(s)" in result.stdout
+    for _, obj in load_manifests(tmp_path):
+        if is_core(obj):
+            assert core_schema_errors(obj) == []
+    application = the(gitops_variant, "Application")
+    assert application["spec"]["source"]["repoURL"].startswith("oci://")
