@@ -2,7 +2,8 @@
 
 - `eso_secret`: the Secret ESO writes for an ExternalSecret spec and the secret document it reads
   from Secrets Manager (data[].remoteRef.property looked up in the JSON document; the target
-  template's type; template data rendered with engine v2, merge policy Replace or Merge; without
+  template's type; template data, labels and annotations rendered by ESO's engine v2 itself (Go
+  text/template with sprig, tests/examples/eso_engine), merge policy Replace or Merge; without
   template data the fetched data is the Secret's data);
 - `api_server_rejection`: the API server's validation of a kubernetes.io/dockerconfigjson Secret
   (the .dockerconfigjson key must exist and hold a JSON object);
@@ -17,13 +18,13 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.examples import gotemplate
+from tests.examples.eso_engine import Engine
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
@@ -43,10 +44,17 @@ def load_manifests(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
 class Secret:
     type: str | None
     data: dict[str, bytes]
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
-def eso_secret(spec: Mapping[str, Any], document: Mapping[str, Any]) -> Secret:
-    """The Secret ESO writes for an ExternalSecret `spec` from the secret's JSON `document`."""
+def eso_secret(
+    spec: Mapping[str, Any], document: Mapping[str, Any], engine: Engine | None = None
+) -> Secret:
+    """The Secret ESO writes for an ExternalSecret `spec` from the secret's JSON `document`
+    (ESO's ApplyTemplate: the template's type; the fetched data kept when there is no data
+    template or mergePolicy is Merge; data templates, then label and annotation templates,
+    rendered by `engine`, ESO's engine v2)."""
     if spec.get("dataFrom"):
         raise NotImplementedError("dataFrom is not used by the examples")
     fetched: dict[str, bytes] = {}
@@ -61,15 +69,25 @@ def eso_secret(spec: Mapping[str, Any], document: Mapping[str, Any]) -> Secret:
         return Secret(type=None, data=fetched)
     if template.get("engineVersion", "v2") != "v2" or template.get("templateFrom"):
         raise NotImplementedError("the examples use engine v2 and no templateFrom")
-    template_data = template.get("data") or {}
-    if not template_data:  # ESO: no template data -> the fetched data as is
-        return Secret(type=template.get("type"), data=fetched)
-    values = {key: value.decode("utf-8") for key, value in fetched.items()}
-    rendered = {
-        key: gotemplate.render(text, values).encode("utf-8") for key, text in template_data.items()
+    metadata = template.get("metadata") or {}
+    templates = {
+        "data": template.get("data") or {},
+        "labels": metadata.get("labels") or {},
+        "annotations": metadata.get("annotations") or {},
     }
-    merged = {**fetched, **rendered} if template.get("mergePolicy") == "Merge" else rendered
-    return Secret(type=template.get("type"), data=merged)
+    kept = fetched if template.get("mergePolicy") == "Merge" or not templates["data"] else {}
+    if not any(templates.values()):
+        return Secret(type=template.get("type"), data=kept)
+    if engine is None:
+        raise TypeError("this ExternalSecret has templates: pass ESO's engine (eso_engine)")
+    values = {key: value.decode("utf-8") for key, value in fetched.items()}
+    rendered = engine.render(templates, values)
+    return Secret(
+        type=template.get("type"),
+        data={**kept, **rendered.data},
+        labels=rendered.labels,
+        annotations=rendered.annotations,
+    )
 
 
 def api_server_rejection(secret: Secret) -> str | None:

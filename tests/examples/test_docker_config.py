@@ -20,14 +20,9 @@ from tests.examples.cluster import (
     load_manifests,
     login_for_image,
 )
+from tests.examples.conftest import HOSTS
 from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
 from tools.terraform.harness import example_names
-
-REGIONS = ("eu-central-1", "eu-west-1")
-REGISTRY_IDS = ("123456789012", "210987654321")
-HOSTS = [
-    f"{account}.dkr.ecr.{region}.amazonaws.com" for region in REGIONS for account in REGISTRY_IDS
-]
 
 
 def external_secret_specs() -> list[tuple[str, dict]]:
@@ -48,19 +43,14 @@ SPECS = external_secret_specs()
 DEFAULT_SPECS = [
     (label, spec) for label, spec in SPECS if not spec["target"]["template"].get("data")
 ]
-TEMPLATED_SPECS = [(label, spec) for label, spec in SPECS if spec["target"]["template"].get("data")]
-
-
-@pytest.fixture
-def published(harness):
-    """The function's first write into an empty secret (as the module creates it), for two
-    regions and two registry accounts: (document, hosts in the return value, issued passwords)."""
-    arn = harness.create_secret("platform/ecr-pull-credential")
-    harness.configure(
-        SECRET_ID=arn, ECR_REGIONS=",".join(REGIONS), ECR_REGISTRY_IDS=",".join(REGISTRY_IDS)
-    )
-    result = harness.invoke()
-    return harness.document(arn), result["registry_hosts"], set(harness.issued.passwords)
+# Pull secrets built by a template (the Argo CD credentials of examples/gitops are Opaque Secrets
+# of another shape: tests/examples/test_gitops.py).
+TEMPLATED_SPECS = [
+    (label, spec)
+    for label, spec in SPECS
+    if spec["target"]["template"].get("data")
+    and spec["target"]["template"]["type"] == DOCKERCONFIGJSON
+]
 
 
 def test_every_example_has_a_default_external_secret_and_complete_has_the_variant():
@@ -101,11 +91,13 @@ def test_default_external_secret_gives_the_kubelet_a_login_for_every_host(label,
 @pytest.mark.parametrize(
     ("label", "spec"), TEMPLATED_SPECS, ids=[label for label, _ in TEMPLATED_SPECS]
 )
-def test_migration_template_gives_the_same_login_for_the_first_host(label, spec, published):
+def test_migration_template_gives_the_same_login_for_the_first_host(
+    label, spec, published, eso_engine
+):
     document, _, _ = published
     default = eso_secret(DEFAULT_SPECS[0][1], document)
 
-    secret = eso_secret(spec, document)
+    secret = eso_secret(spec, document, eso_engine)
 
     assert secret.type == DOCKERCONFIGJSON
     assert api_server_rejection(secret) is None, label
@@ -118,12 +110,12 @@ def test_migration_template_gives_the_same_login_for_the_first_host(label, spec,
     assert kubelet_logins(secret) == {first: kubelet_logins(default)[first]}
 
 
-def test_an_outer_b64enc_is_the_double_encoding_the_api_server_rejects(published):
+def test_an_outer_b64enc_is_the_double_encoding_the_api_server_rejects(published, eso_engine):
     # What wrapping the whole template in `| b64enc` gives: the JSON, base64-encoded once more
     # (ESO base64-encodes Secret data itself). The API server wants JSON in .dockerconfigjson.
     document, _, _ = published
     _, spec = TEMPLATED_SPECS[0]
-    good = eso_secret(spec, document).data[DOCKERCONFIGJSON_KEY]
+    good = eso_secret(spec, document, eso_engine).data[DOCKERCONFIGJSON_KEY]
     double = Secret(DOCKERCONFIGJSON, {DOCKERCONFIGJSON_KEY: base64.b64encode(good)})
 
     assert api_server_rejection(double) is not None

@@ -371,13 +371,19 @@ def example_inputs(name: str) -> list[str]:
     return [f"-var-file={inputs}"] if inputs.is_file() else []
 
 
-def apply_example(name: str, major: int, workdir: Path) -> AppliedExample:
-    """init, validate, plan, apply, plan again (no changes) of examples/<name> on one major."""
+def apply_example(
+    name: str, major: int, workdir: Path, variant: Mapping[str, Any] | None = None
+) -> AppliedExample:
+    """init, validate, plan, apply, plan again (no changes) of examples/<name> on one major.
+    `variant`: values for some of the example's variables (an *.auto.tfvars.json file beside its
+    *.tf), applied in a tree of its own."""
     terraform = offline_terraform()
-    tree = workdir / f"{name}-{major}"
+    tree = workdir / f"{name}-{major}{'-variant' if variant else ''}"
     if not tree.exists():
         copy_module(tree, major)
     root = tree / "examples" / name
+    if variant:
+        (root / "zz_variant.auto.tfvars.json").write_text(json.dumps(variant), encoding="utf-8")
     log = []
     variables = example_inputs(name)
     terraform.run("init", "-no-color", "-backend=false", cwd=root)
