@@ -10,12 +10,14 @@ ones Terraform renders (offline; skipped where terraform or ../shared is absent)
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 
 from tools.iam_report import ACCEPTED, run, statement_reasons
 from tools.terraform.harness import Unavailable
+from tools.terraform.hcl import MODULE_DIR
 from tools.terraform.policies import Combination, render
 from tools.terraform.policies import policy_of as rendered_policy_of
 
@@ -155,3 +157,34 @@ def test_reasons_are_the_comments_above_the_statements(tmp_path) -> None:
     )
     (tmp_path / "eso.tf").write_text("")
     assert statement_reasons(tmp_path) == {"First": "Who uses it, and why.", "Uncommented": ""}
+
+
+def permissions_table() -> dict[str, str]:
+    """The README's table of the function role's statements: {Sid: its row}."""
+    text = (MODULE_DIR / "README.md").read_text()
+    start = text.index("**The function role's permissions**")
+    rows: dict[str, str] = {}
+    for line in text[start:].splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            rows.update(dict.fromkeys(re.findall(r"`([A-Za-z]+)`", first), line))
+        elif rows:
+            break
+    return rows
+
+
+def test_the_readmes_permissions_table_has_a_row_for_each_statement_of_the_role() -> None:
+    hcl = (MODULE_DIR / "iam.tf").read_text()
+    function = hcl[hcl.index('data "aws_iam_policy_document" "function"') :]
+    sids = set(re.findall(r'sid\s*=\s*"([A-Za-z]+)"', function))
+    assert {"EcrPullThroughCache", "EcrListTags"} <= sids
+    assert set(permissions_table()) == sids
+
+
+def test_the_readmes_permissions_table_names_the_actions_terraform_renders(policy_of) -> None:
+    rows = permissions_table()
+    for combination in (SCHEDULE, VPC, CONSUMERS):
+        for rendered in policy_of(combination)["Statement"]:
+            actions = rendered["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                assert f"`{action}`" in rows[rendered["Sid"]], (rendered["Sid"], action)
