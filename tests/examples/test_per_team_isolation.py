@@ -19,7 +19,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.terraform.harness import EXAMPLES, MAJORS, PROVIDER_VERSIONS, AppliedExample
+from tools.terraform.harness import (
+    EXAMPLES,
+    MAJORS,
+    PROVIDER_VERSIONS,
+    AppliedExample,
+    Unavailable,
+    copy_module,
+    offline_terraform,
+)
 from tools.terraform.hcl import MODULE_DIR
 
 NAME = "per-team-isolation"
@@ -224,3 +232,38 @@ def test_the_readme_prices_a_team_as_the_readmes_cost_section_does():
     assert f"plus ${per_external_secret} per `ExternalSecret`" in readme
     assert f"2 x ${per_team:.2f} = ${2 * per_team:.2f} a month" in readme
     assert f"ten teams: ${10 * per_team:.2f}" in readme
+
+
+# teams values the example refuses at plan, each for one of its validations (by its message).
+BAD_TEAMS = {
+    "Team_A": {"repositories": ["Team_A/*"], "app_image": "team-a/api:1"},  # not a namespace
+    "team-c": {"repositories": ["*"], "app_image": "team-c/api:1"},  # the whole registry
+    "team-d": {"repositories": ["team-d/*"], "app_image": "team-e/api:1"},  # not its image
+    "team-e": {"repositories": ["team-d/api"], "app_image": "team-d/api:1"},  # team-d's
+}
+REFUSALS = [
+    "teams needs at least one team, each named by its namespace",
+    "never a bare *, which is every repository of the registry",
+    "Two teams list repositories that can name the same repository",
+    "Each team's app_image must be <repository>:<tag> in one of that team's repositories",
+]
+
+
+def test_teams_that_would_share_or_widen_grants_are_refused_at_plan(tmp_path):
+    try:
+        terraform = offline_terraform()
+    except Unavailable as e:
+        pytest.skip(f"terraform plan: {e}")
+    root = copy_module(tmp_path, 6) / "examples" / NAME
+    terraform.run("init", "-no-color", "-backend=false", cwd=root)
+    result = terraform.run(
+        "plan",
+        "-no-color",
+        "-var=cluster_name=platform",
+        f"-var=teams={json.dumps(BAD_TEAMS)}",
+        cwd=root,
+        ok_codes=(1,),
+    )
+    errors = " ".join(result.stderr.replace("│", " ").split())
+    for refusal in REFUSALS:
+        assert refusal in errors, (refusal, errors)
