@@ -38,6 +38,19 @@ locals {
     events = "events:PutEvents"
   }
   destination_enabled = local.schedule_mode && var.on_failure_destination_arn != null
+
+  # Pull-through cache repositories: repository/<prefix>/* of each covered registry and region
+  # (ECR reads a rule's prefix with a trailing /, written or not).
+  ecr_pull_through_cache_arns = flatten([
+    for region in local.ecr_regions : [
+      for registry_id in local.ecr_registry_ids : [
+        for prefix in var.ecr_pull_through_cache_prefixes :
+        "arn:${local.partition}:ecr:${region}:${registry_id}:repository/${trimsuffix(prefix, "/")}/*"
+      ]
+    ]
+  ])
+  # Tags are listed where the token pulls; the default repository/* already holds the cache's.
+  ecr_list_tags_arns = concat(local.ecr_repository_arns, length(var.ecr_repository_arns) > 0 ? local.ecr_pull_through_cache_arns : [])
 }
 
 data "aws_iam_policy_document" "assume_role" {
@@ -101,6 +114,36 @@ data "aws_iam_policy_document" "function" {
     sid       = "EcrPull"
     actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
     resources = local.ecr_repository_arns
+  }
+
+  # Pull-through cache (ecr_pull_through_cache_prefixes): the kubelet's first pull of an image
+  # under a rule's prefix makes ECR fetch it upstream with the token's permissions
+  # (BatchImportUpstreamImage), into a cache repository it creates at that pull (CreateRepository);
+  # the pulls as above. Only in the prefixes' repositories.
+  dynamic "statement" {
+    for_each = length(local.ecr_pull_through_cache_arns) > 0 ? ["pull-through-cache"] : []
+    content {
+      sid = "EcrPullThroughCache"
+      actions = [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchImportUpstreamImage",
+        "ecr:CreateRepository",
+      ]
+      resources = local.ecr_pull_through_cache_arns
+    }
+  }
+
+  # Tag listing (ecr_list_tags): Flux semver refs, Argo CD version ranges and image updaters list
+  # a repository's tags with the token (the registry API's tags/list is ecr:ListImages).
+  dynamic "statement" {
+    for_each = var.ecr_list_tags ? ["list-tags"] : []
+    content {
+      sid       = "EcrListTags"
+      actions   = ["ecr:ListImages"]
+      resources = local.ecr_list_tags_arns
+    }
   }
 
   # The Lambda runtime writes the function's logs to its own log group.
@@ -220,4 +263,13 @@ resource "aws_iam_role_policy" "this" {
   name   = "ecr-token-rotator"
   role   = aws_iam_role.this[0].id
   policy = data.aws_iam_policy_document.function[0].json
+
+  lifecycle {
+    # Repository ARNs multiply: regions x registries x (repositories + pull-through cache
+    # prefixes, again for tag listing). IAM counts a role's inline policies without whitespace.
+    precondition {
+      condition     = length(replace(data.aws_iam_policy_document.function[0].json, "/\\s/", "")) <= 10240
+      error_message = "The function role's policy has ${length(replace(data.aws_iam_policy_document.function[0].json, "/\\s/", ""))} characters (without whitespace); IAM allows 10,240 per role. List fewer ecr_repository_arns (a trailing * covers a path) or ecr_pull_through_cache_prefixes, or cover fewer ecr_regions x ecr_registry_ids with one module call."
+    }
+  }
 }

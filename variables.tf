@@ -237,6 +237,47 @@ variable "probe_images" {
 }
 
 ################################################################################
+# What consumers do with the token besides pulling
+################################################################################
+
+variable "ecr_pull_through_cache_prefixes" {
+  description = "Repository prefixes of ECR pull-through cache rules that pods pull through with the token (the rule's ecr_repository_prefix, e.g. docker-hub, ecr-public, quay). The first pull of an image under such a prefix makes ECR fetch it from the upstream registry with the puller's permissions: the role then also gets ecr:BatchImportUpstreamImage, and ecr:CreateRepository for a cache repository that does not exist yet, with the pull actions, on repository/<prefix>/* of each covered registry and region only. Registries of other accounts must also allow these actions in their registry permissions policy."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    # ROOT is a rule for repositories without a prefix: granting it means CreateRepository on
+    # every repository name of the registry.
+    condition     = !contains(var.ecr_pull_through_cache_prefixes, "ROOT")
+    error_message = "ecr_pull_through_cache_prefixes must not list ROOT: a rule without a prefix caches into any repository name, and granting it would allow ecr:CreateRepository on every repository of the registry. Give the cache rule a prefix (e.g. docker-hub), or grant ROOT caching in the registry permissions policy."
+  }
+
+  validation {
+    # ECR's pattern for a rule's repository prefix: 2 to 30 characters, lowercase path
+    # components joined by /, an optional trailing /.
+    condition = alltrue([
+      for prefix in var.ecr_pull_through_cache_prefixes :
+      prefix == "ROOT" || (length(prefix) >= 2 && length(prefix) <= 30 && can(regex("^([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*/?$", prefix)))
+    ])
+    error_message = "Invalid ecr_pull_through_cache_prefixes ${join(", ", [for prefix in var.ecr_pull_through_cache_prefixes : jsonencode(prefix) if prefix != "ROOT" && !(length(prefix) >= 2 && length(prefix) <= 30 && can(regex("^([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*/?$", prefix)))])}: each must be a pull-through cache rule's repository prefix as ECR accepts it, 2 to 30 lowercase letters and digits in path components joined by / (separators . _ - inside a component), e.g. docker-hub or ecr-public; no wildcard, no leading /."
+  }
+
+  validation {
+    # "docker-hub" and "docker-hub/" are the same rule (ECR appends the / itself).
+    condition     = length(distinct([for prefix in var.ecr_pull_through_cache_prefixes : trimsuffix(prefix, "/")])) == length(var.ecr_pull_through_cache_prefixes)
+    error_message = "ecr_pull_through_cache_prefixes lists a prefix more than once (ECR reads docker-hub and docker-hub/ as the same prefix)."
+  }
+}
+
+variable "ecr_list_tags" {
+  description = "Also allow the token to list a repository's tags (ecr:ListImages) on the repositories it may pull (ecr_repository_arns, and the pull-through cache prefixes' repositories when ecr_repository_arns is narrowed), for tools that pick a version from the tags: Flux OCIRepository/HelmRepository semver refs, Argo CD version ranges (targetRevision constraints), image updaters. Pulling a known tag or digest does not need it."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+################################################################################
 # Lambda function
 ################################################################################
 

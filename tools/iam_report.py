@@ -3,9 +3,11 @@
 The policies are the JSON Terraform renders (tools/terraform/policies.py: one offline plan of a
 root module calling the module once per combination) for every combination the module can
 produce: the function role's policy for both trigger modes, with and without a customer-managed
-KMS key, X-Ray tracing and VPC mode, (schedule mode) each kind of on-failure destination, and with
-ECR Public; and the ESO read policy (output eso_read_policy_json) without and with KMS keys and
-replicas. Each is scanned:
+KMS key, X-Ray tracing and VPC mode, (schedule mode) each kind of on-failure destination, with ECR
+Public, and with pull-through cache prefixes and tag listing (what consumers do with the token);
+and the ESO read policy (output eso_read_policy_json) without and with KMS keys and replicas. Each
+statement comes with its reason: the comment above it in the module's HCL (who uses it, and why),
+and a statement without one fails the run. Each policy is scanned:
 
 - cloudsplaining, default mode: risky actions *without* resource constraints (what
   tests/terraform/iam.tftest.hcl asserts for each feature);
@@ -19,7 +21,9 @@ does an accepted finding that no longer occurs anywhere (its reason would be sta
 accepted in strict mode only fails when it shows up in default mode: that would mean the action
 lost its resource constraint.
 
-Output: a table on stdout and tools/results/iam.json (every policy with its findings).
+Output: two tables on stdout (each statement with its reason; each accepted finding with its
+reason) and tools/results/iam.json (every policy with the reasons of its statements and its
+findings).
 Where terraform or the offline provider is absent, it says so and exits 0 (skipped).
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +47,8 @@ from tools.terraform.policies import Combination, combinations, policy_of, rende
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results" / "iam.json"
+# The module's files with policy documents: each statement has its reason in a comment above it.
+POLICY_SOURCES = ("iam.tf", "eso.tf")
 CHECKS = (
     "PrivilegeEscalation",
     "ResourceExposure",
@@ -174,6 +181,26 @@ ACCEPTED: tuple[Accepted, ...] = (
         _with(replica=True),
         strict_only=True,
     ),
+    Accepted(
+        "InfrastructureModification",
+        ("ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
+        "Strict mode, ecr_pull_through_cache_prefixes only: the kubelet's first pull of an image "
+        "under a cache rule's prefix makes ECR import it from the upstream registry with the "
+        "token's permissions, into a repository it creates at that pull (AWS: pull-through cache "
+        "IAM permissions); resource: repository/<prefix>/* of the covered registries only.",
+        _with(consumers=True),
+        strict_only=True,
+    ),
+    Accepted(
+        "RESOURCE_MISMATCH",
+        (str({"action": "ecr:BatchImportUpstreamImage", "required_format": "*"}),),
+        "ecr_pull_through_cache_prefixes only: parliament's bundled IAM definitions predate "
+        "resource-level permissions for this permission-only action; AWS's Service Authorization "
+        "Reference lists repository* as its resource type, and the module scopes it to the "
+        "cache's repositories.",
+        _with(consumers=True),
+        tool="parliament",
+    ),
     *(
         Accepted(
             "InfrastructureModification",
@@ -187,6 +214,26 @@ ACCEPTED: tuple[Accepted, ...] = (
         for kind, action in DESTINATION_ACTIONS.items()
     ),
 )
+
+
+def statement_reasons(directory: Path = REPO) -> dict[str, str]:
+    """{Sid: the comment right above its statement block} in the module's policy documents."""
+    reasons: dict[str, str] = {}
+    for name in POLICY_SOURCES:
+        lines = (directory / name).read_text(encoding="utf-8").splitlines()
+        comment = ""
+        for number, line in enumerate(lines):
+            if line.strip() in ("statement {", 'dynamic "statement" {'):
+                above = []
+                for previous in reversed(lines[:number]):
+                    if not previous.strip().startswith("#"):
+                        break
+                    above.insert(0, previous.strip().removeprefix("#").strip())
+                comment = " ".join(above)
+            sid = re.fullmatch(r'\s*sid\s*=\s*"([^"]+)"', line)
+            if sid:
+                reasons[sid.group(1)] = comment
+    return reasons
 
 
 def scan(policy: dict[str, Any]) -> list[Finding]:
@@ -228,6 +275,8 @@ class Report:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     unexpected: list[tuple[str, Finding]] = field(default_factory=list)
     used: dict[int, set[str]] = field(default_factory=dict)  # ACCEPTED index -> labels
+    statements: dict[str, set[str]] = field(default_factory=dict)  # Sid -> labels
+    unexplained: list[tuple[str, str]] = field(default_factory=list)  # (label, Sid) without reason
 
     def stale(self) -> list[Accepted]:
         return [entry for index, entry in enumerate(ACCEPTED) if index not in self.used]
@@ -235,7 +284,13 @@ class Report:
 
 def run(policies: dict[Combination, dict[str, Any]]) -> Report:
     report = Report()
+    reasons = statement_reasons()
     for combination, policy in policies.items():
+        sids = [str(statement.get("Sid", "")) for statement in policy["Statement"]]
+        for sid in sids:
+            report.statements.setdefault(sid, set()).add(combination.label)
+            if not reasons.get(sid):
+                report.unexplained.append((combination.label, sid))
         findings = scan(policy)
         for finding in findings:
             entry = accepting(finding, combination)
@@ -245,9 +300,18 @@ def run(policies: dict[Combination, dict[str, Any]]) -> Report:
                 report.used.setdefault(ACCEPTED.index(entry), set()).add(combination.label)
         report.policies[combination.label] = {
             "policy": policy,
+            "reasons": {sid: reasons.get(sid, "") for sid in sids},
             "findings": [vars(finding) for finding in findings],
         }
     return report
+
+
+def statements_table(report: Report) -> str:
+    reasons = statement_reasons()
+    lines = ["| statement | policies | why |", "|---|---|---|"]
+    for sid, labels in report.statements.items():
+        lines.append(f"| {sid or '(no Sid)'} | {len(labels)} | {reasons.get(sid) or '?'} |")
+    return "\n".join(lines)
 
 
 def table(report: Report) -> str:
@@ -280,11 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"IAM policies scanned: {function_count} function-role policies (2 trigger modes x KMS x "
         "X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys, "
-        "+ ECR Public) and "
+        "+ ECR Public, + pull-through cache and tag listing) and "
         f"{len(policies) - function_count} ESO read policies; "
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"
     )
+    print(statements_table(report) + "\n")
     print(table(report))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
@@ -312,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     for entry in report.stale():
         failed = True
         print(f"STALE: accepted {entry.check} {entry.details} no longer occurs; remove it")
+    for label, sid in report.unexplained:
+        failed = True
+        print(f"UNEXPLAINED statement {sid or '(no Sid)'} in {label}: comment it in the HCL")
     if failed:
         return 1
     print(f"no unexpected findings in {len(policies)} policies")

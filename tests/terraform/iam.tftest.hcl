@@ -359,6 +359,128 @@ run "endpoint_types_need_no_other_permission" {
 }
 
 ################################################################################
+# What consumers do with the token besides pulling
+################################################################################
+
+run "pull_through_cache_prefixes_add_the_import_on_their_repositories_only" {
+  command = plan
+
+  variables {
+    ecr_regions                     = ["eu-central-1", "us-east-1"]
+    ecr_registry_ids                = ["123456789012", "210987654321"]
+    ecr_pull_through_cache_prefixes = ["docker-hub", "ecr-public/"]
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(data.aws_iam_policy_document.function[0].json).Statement[3]) == jsonencode({
+      # the kubelet's first pull of an image under a prefix imports it from upstream, into a
+      # repository ECR creates then; every region and registry the token covers, no other name
+      Sid    = "EcrPullThroughCache"
+      Effect = "Allow"
+      Action = [
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:CreateRepository",
+        "ecr:BatchImportUpstreamImage",
+        "ecr:BatchGetImage",
+        "ecr:BatchCheckLayerAvailability",
+      ]
+      Resource = [
+        "arn:aws:ecr:us-east-1:210987654321:repository/ecr-public/*",
+        "arn:aws:ecr:us-east-1:210987654321:repository/docker-hub/*",
+        "arn:aws:ecr:us-east-1:123456789012:repository/ecr-public/*",
+        "arn:aws:ecr:us-east-1:123456789012:repository/docker-hub/*",
+        "arn:aws:ecr:eu-central-1:210987654321:repository/ecr-public/*",
+        "arn:aws:ecr:eu-central-1:210987654321:repository/docker-hub/*",
+        "arn:aws:ecr:eu-central-1:123456789012:repository/ecr-public/*",
+        "arn:aws:ecr:eu-central-1:123456789012:repository/docker-hub/*",
+      ]
+    })
+    error_message = "import and create on repository/<prefix>/* of each covered registry and region, with the pulls"
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[*].Sid == ["SecretReadWrite", "EcrAuthorizationToken", "EcrPull", "EcrPullThroughCache", "Logs"]
+    error_message = "one statement more, nothing else (no tag listing without ecr_list_tags)"
+  }
+}
+
+run "list_tags_covers_the_pull_repositories" {
+  command = plan
+
+  variables {
+    ecr_list_tags = true
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(data.aws_iam_policy_document.function[0].json).Statement[3]) == jsonencode({ Sid = "EcrListTags", Effect = "Allow", Action = "ecr:ListImages", Resource = "arn:aws:ecr:eu-central-1:123456789012:repository/*" })
+    error_message = "ecr:ListImages where the token pulls"
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[*].Sid == ["SecretReadWrite", "EcrAuthorizationToken", "EcrPull", "EcrListTags", "Logs"]
+    error_message = "one statement more, nothing else"
+  }
+}
+
+run "list_tags_on_narrowed_repositories_and_the_cache" {
+  command = plan
+
+  variables {
+    ecr_repository_arns             = ["arn:aws:ecr:eu-central-1:123456789012:repository/team-a/*"]
+    ecr_pull_through_cache_prefixes = ["docker-hub"]
+    ecr_list_tags                   = true
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[2].Resource == "arn:aws:ecr:eu-central-1:123456789012:repository/team-a/*"
+    error_message = "the pulls stay narrowed"
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[3].Resource == "arn:aws:ecr:eu-central-1:123456789012:repository/docker-hub/*"
+    error_message = "the cache's repositories only"
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.function[0].json).Statement[4].Resource == ["arn:aws:ecr:eu-central-1:123456789012:repository/team-a/*", "arn:aws:ecr:eu-central-1:123456789012:repository/docker-hub/*"]
+    error_message = "tags of the narrowed repositories and of the cache's, nothing else"
+  }
+}
+
+run "a_policy_over_the_role_size_limit_is_refused_at_plan" {
+  command = plan
+
+  variables {
+    ecr_regions                     = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2"]
+    ecr_registry_ids                = ["123456789012", "210987654321", "111111111111"]
+    ecr_repository_arns             = ["arn:aws:ecr:eu-central-1:123456789012:repository/team-a/*"]
+    ecr_pull_through_cache_prefixes = ["docker-hub", "ecr-public", "quay", "ghcr", "k8s", "gitlab", "azure", "mirror"]
+    ecr_list_tags                   = true
+  }
+
+  # 12 registries x 8 prefixes, for pulls and again for tag listing: 193 repository ARNs, over
+  # the 10,240 characters IAM allows a role's policies.
+  expect_failures = [aws_iam_role_policy.this]
+}
+
+run "the_same_prefixes_fit_when_the_pulls_are_not_narrowed" {
+  command = plan
+
+  variables {
+    ecr_regions                     = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2"]
+    ecr_registry_ids                = ["123456789012", "210987654321", "111111111111"]
+    ecr_pull_through_cache_prefixes = ["docker-hub", "ecr-public", "quay", "ghcr", "k8s", "gitlab", "azure", "mirror"]
+    ecr_list_tags                   = true
+  }
+
+  # The same without narrowing: repository/* of each registry already covers the cache's tags.
+  assert {
+    condition     = length(jsondecode(data.aws_iam_policy_document.function[0].json).Statement[4].Resource) == 12
+    error_message = "tag listing on the 12 registries' repository/*"
+  }
+}
+
+################################################################################
 # Readers: ESO's role and readers in other accounts
 ################################################################################
 

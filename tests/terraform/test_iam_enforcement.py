@@ -12,7 +12,10 @@ Moto matches actions but not resource ARNs (a resource-scoped statement would ne
 the user's policy grants the actions on "*"; resource scoping is asserted on the rendered JSON in
 tests/terraform/iam.tftest.hcl. Actions used by others with the role's credentials (logs by the
 Lambda runtime, KMS by Secrets Manager, ECR pulls by kubelet, network interfaces by the Lambda
-service) are not called by the function's code and are also asserted there.
+service) are not called by the function's code and are also asserted there. What consumers do with
+the token's ECR permissions (ecr_pull_through_cache_prefixes, ecr_list_tags) adds no action the
+code calls; the ECR API calls standing for them (ListImages for a tool listing tags,
+CreateRepository for a cache repository's first pull) succeed exactly when the inputs grant them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.core.authorization import enable_iam_authentication
 
 from ecr_token_rotator import aws, handler
@@ -32,7 +36,12 @@ from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import SEED_DOCUMENT
 from tests.support.secrets_manager_model import RotationService
 from tools.terraform.harness import Unavailable
-from tools.terraform.policies import apply_invocation_inputs, function_policies
+from tools.terraform.policies import (
+    Combination,
+    apply_invocation_inputs,
+    function_policies,
+    policy_of,
+)
 
 # Services the function's code calls itself (see lambda_src/ecr_token_rotator/aws.py).
 CALLED_BY_THE_CODE = ("secretsmanager:", "ecr:GetAuthorizationToken")
@@ -51,16 +60,19 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def code_actions(mode: str) -> list[str]:
-    policy = _rendered()[mode]
+def allowed_actions(policy: dict[str, Any], prefixes: tuple[str, ...]) -> list[str]:
     actions = [
         action
         for statement in policy["Statement"]
         if statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"])
-        if action.startswith(CALLED_BY_THE_CODE)
+        if action.startswith(prefixes)
     ]
     return sorted(set(actions))
+
+
+def code_actions(mode: str) -> list[str]:
+    return allowed_actions(_rendered()[mode], CALLED_BY_THE_CODE)
 
 
 # Collected at import: the policies are rendered once per process (a few seconds, offline).
@@ -214,3 +226,50 @@ def test_the_first_apply_waits_out_iam_propagation_with_the_payload_terraform_se
         result = handler.lambda_handler(payload, context)
     assert result["published"] is True
     assert context.slept, "the function waited for the policy"
+
+
+# Schedule mode with ecr_pull_through_cache_prefixes and ecr_list_tags (tools/terraform/policies).
+CONSUMERS = Combination("function", "schedule", consumers=True)
+
+
+@pytest.fixture(scope="module")
+def consumers_policy() -> dict[str, Any]:
+    return policy_of(CONSUMERS)
+
+
+def test_what_consumers_do_adds_no_action_the_code_calls(consumers_policy) -> None:
+    assert allowed_actions(consumers_policy, CALLED_BY_THE_CODE) == code_actions("schedule")
+    added = set(allowed_actions(consumers_policy, ("ecr:",))) - set(
+        allowed_actions(RENDERED["schedule"], ("ecr:",))
+    )
+    assert added == {"ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:ListImages"}
+
+
+def consumer_call(ecr: Any, call: str) -> None:
+    if call == "list tags":  # Flux semver, Argo CD version ranges, image updaters
+        ecr.list_images(repositoryName="team-a/app", filter={"tagStatus": "TAGGED"})
+    else:  # the first pull through a cache rule creates the cache's repository
+        ecr.create_repository(repositoryName="docker-hub/library/alpine")
+
+
+@pytest.mark.parametrize("call", ["list tags", "create a cache repository"])
+@pytest.mark.parametrize("consumers", [True, False], ids=["granted", "default"])
+def test_the_token_holder_may_do_what_the_inputs_grant(
+    harness: Harness, consumers_policy, call: str, consumers: bool
+) -> None:
+    """The token carries the role's ECR permissions: a user holding exactly the ECR actions the
+    role's policy has does what a consumer of the token does, or is denied."""
+    policy = consumers_policy if consumers else RENDERED["schedule"]
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="team-a/app")
+    act_as_user_with(harness, allowed_actions(policy, ("ecr:",)))
+    # a session of its own: boto3's default one keeps the credentials it resolved first
+    ecr = boto3.session.Session().client("ecr", region_name=REGION)
+    with enable_iam_authentication():
+        if consumers:
+            consumer_call(ecr, call)
+        else:
+            with pytest.raises(ClientError) as raised:
+                consumer_call(ecr, call)
+            # AWS answers AccessDeniedException; moto an XML AccessDenied with status 403
+            assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            assert "AccessDenied" in str(raised.value), raised.value

@@ -118,6 +118,22 @@ run "accepts_every_endpoint_type_and_probe_images_on_each_host_form" {
   }
 }
 
+run "accepts_pull_through_cache_prefixes_as_ecr_does" {
+  command = plan
+
+  variables {
+    # 2 and 30 characters, nested paths, the separators ECR allows, a trailing /
+    ecr_pull_through_cache_prefixes = [
+      "k8",
+      "team-a/docker_hub.mirror-1/x9",
+      "quay.io",
+      "ecr-public/",
+      "a/b",
+    ]
+    ecr_list_tags = true
+  }
+}
+
 run "accepts_the_lower_bounds" {
   command = plan
 
@@ -566,3 +582,43 @@ run "rejects_units_and_spellings_eventbridge_refuses" {
   ]
 }
 
+run "rejects_root_as_a_pull_through_cache_prefix" {
+  command = plan
+
+  variables {
+    ecr_pull_through_cache_prefixes = ["docker-hub", "ROOT"]
+  }
+
+  expect_failures = [var.ecr_pull_through_cache_prefixes]
+}
+
+run "rejects_a_wildcard_in_a_pull_through_cache_prefix" {
+  command = plan
+
+  variables {
+    ecr_pull_through_cache_prefixes = ["docker-hub/*"]
+  }
+
+  expect_failures = [var.ecr_pull_through_cache_prefixes]
+}
+
+run "rejects_pull_through_cache_prefixes_ecr_refuses" {
+  command = plan
+
+  variables {
+    ecr_pull_through_cache_prefixes = ["Docker-Hub", "/docker-hub", "d", "docker--hub", "docker-hub//x", "docker-hub-", "${join("", [for i in range(31) : "p"])}"]
+  }
+
+  expect_failures = [var.ecr_pull_through_cache_prefixes]
+}
+
+run "rejects_a_repeated_pull_through_cache_prefix" {
+  command = plan
+
+  variables {
+    # ECR reads both as docker-hub/
+    ecr_pull_through_cache_prefixes = ["docker-hub", "quay", "docker-hub/"]
+  }
+
+  expect_failures = [var.ecr_pull_through_cache_prefixes]
+}

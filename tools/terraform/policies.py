@@ -40,6 +40,10 @@ DESTINATION_ARNS = {
     "events": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/ecr-token-rotator-failures",
     "s3": "arn:aws:s3:::ecr-token-rotator-failures",
 }
+# What consumers do with the token: pull through two cache rules, list tags; pulls narrowed to a
+# team's repositories, so that tag listing covers the cache's repositories too.
+PULL_THROUGH_CACHE_PREFIXES = ["docker-hub", "ecr-public"]
+TEAM_REPOSITORY_ARNS = [f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/team-a/*"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Combination:
     destination: str | None = None  # kind of on-failure destination (DESTINATION_ARNS key)
     replica: bool = False  # a created secret replicated under a customer-managed key
     ecr_public: bool = False  # ECR Public's token too
+    consumers: bool = False  # pull-through cache prefixes and tag listing (narrowed pulls)
 
     @property
     def label(self) -> str:
@@ -65,6 +70,7 @@ class Combination:
                 ("tracing", self.tracing),
                 ("vpc", self.vpc),
                 ("ecr-public", self.ecr_public),
+                ("pull-through-cache+list-tags", self.consumers),
             )
             if on
         ]
@@ -102,6 +108,12 @@ class Combination:
             inputs["on_failure_destination_arn"] = DESTINATION_ARNS[self.destination]
         if self.ecr_public:
             inputs["ecr_public"] = True
+        if self.consumers:
+            inputs.update(
+                ecr_repository_arns=TEAM_REPOSITORY_ARNS,
+                ecr_pull_through_cache_prefixes=PULL_THROUGH_CACHE_PREFIXES,
+                ecr_list_tags=True,
+            )
         return inputs
 
 
@@ -115,6 +127,7 @@ def combinations() -> list[Combination]:
                 found.append(Combination("function", mode, kms, tracing, vpc, destination))
         found.append(Combination("function", mode, kms=True, replica=True))
         found.append(Combination("function", mode, ecr_public=True))
+        found.append(Combination("function", mode, consumers=True))
     found += [Combination("eso_read"), Combination("eso_read", kms=True)]
     return found
 
