@@ -408,7 +408,7 @@ variable "trigger_mode" {
 }
 
 variable "schedule_expression" {
-  description = "Refresh schedule in schedule mode: rate(1 hour), rate(N hours) with N from 2 to 8, or rate(N minutes) with N from 10 to 480. ECR tokens last 12 hours; Secrets Manager advises at most one write per 10 minutes."
+  description = "Refresh schedule in schedule mode: rate(N minutes) with N from 30 to 480, rate(1 hour), or rate(N hours) with N from 2 to 8. ECR tokens last 12 hours. At least 30 minutes apart: each run may write a secret version, and Secrets Manager removes outdated versions only past 100 and none younger than 24 hours (README, Operations: versions)."
   type        = string
   default     = "rate(6 hours)"
 
@@ -417,9 +417,9 @@ variable "schedule_expression" {
     condition = anytrue([
       var.schedule_expression == "rate(1 hour)",
       try(contains(range(2, 9), tonumber(regex("^rate\\(([1-9][0-9]*) hours\\)$", var.schedule_expression)[0])), false),
-      try(contains(range(10, 481), tonumber(regex("^rate\\(([1-9][0-9]*) minutes\\)$", var.schedule_expression)[0])), false),
+      try(contains(range(30, 481), tonumber(regex("^rate\\(([1-9][0-9]*) minutes\\)$", var.schedule_expression)[0])), false),
     ])
-    error_message = "schedule_expression must be rate(1 hour), rate(N hours) with N from 2 to 8, or rate(N minutes) with N from 10 to 480: at least 10 minutes apart (Secrets Manager write advice), at most 8 hours (room for retries within the 12-hour token lifetime)."
+    error_message = "schedule_expression must be rate(N minutes) with N from 30 to 480, rate(1 hour), or rate(N hours) with N from 2 to 8. At least 30 minutes apart: every run may write a secret version, and Secrets Manager keeps outdated versions until a secret has more than 100 and never removes one younger than 24 hours (its PutSecretValue reference warns that writing more often than every 10 minutes reaches the version quota); 48 runs a day leave room for retries, applies and other writers. At most 8 hours: room for retries within the 12-hour token lifetime."
   }
 }
 

@@ -200,7 +200,7 @@ def test_the_scaling_numbers_follow_from_the_same_measurements(refresh, rotation
         return invocations * (LAMBDA_REQUEST + RUN_SECONDS * gigabytes * price)
 
     # A shorter schedule: every hour has data, so each metric costs a full metric-month.
-    runs = runs_per_month("rate(10 minutes)")
+    runs = runs_per_month("rate(30 minutes)")
     logs = runs * LOG_BUDGET_BYTES / 1024**3 * LOG_GB_INGESTED
     assert (
         f"{round(runs)} runs: Lambda {money(lambda_cost(runs))}, Secrets Manager calls "

@@ -130,7 +130,7 @@ run "accepts_the_lower_bounds" {
     log_level                              = "DEBUG"
     cloudwatch_log_group_retention_in_days = 1
     secret_recovery_window_in_days         = 0
-    schedule_expression                    = "rate(10 minutes)"
+    schedule_expression                    = "rate(30 minutes)"
     maximum_retry_attempts                 = 0
     maximum_event_age_in_seconds           = 60
     alarms                                 = { staleness_window_hours = 1, errors_threshold = 1 }
@@ -443,7 +443,7 @@ run "rejects_abbreviations_and_empty_regions" {
     ecr_regions         = ["euc1"]
     secret_replicas     = [{ region = "" }]
     ecr_registry_ids    = ["arn:aws:iam::123456789012:root"]
-    schedule_expression = "rate(9 minutes)"
+    schedule_expression = "rate(10 minutes)"                                                   # the minimum before versions were counted
     probe_images        = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest,other"] # a list
   }
 
@@ -478,8 +478,8 @@ run "rejects_values_below_their_range" {
     cloudwatch_log_group_retention_in_days = 0
     secret_recovery_window_in_days         = 3
     trigger_mode                           = "cron"
-    schedule_expression                    = "rate(5 minutes)" # more often than Secrets Manager's one write per 10 minutes
-    rotation_schedule_expression           = "rate(3 hours)"   # below Secrets Manager's 4-hour minimum
+    schedule_expression                    = "rate(29 minutes)" # more than 48 runs (secret versions) a day
+    rotation_schedule_expression           = "rate(3 hours)"    # below Secrets Manager's 4-hour minimum
     maximum_retry_attempts                 = -1
     maximum_event_age_in_seconds           = 59
     alarms                                 = { staleness_window_hours = 0 }
