@@ -453,6 +453,74 @@ run "rejects_abbreviations_and_empty_regions" {
   ]
 }
 
+# Region names end where the pattern ends: an Availability Zone, a trailing space or newline, a
+# third digit or a comma-joined list would otherwise plan (and reach the function's ECR_REGIONS).
+run "rejects_an_availability_zone_as_a_region" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1a"]
+    secret_replicas = [{ region = "eu-central-1a" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_with_a_trailing_space" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1 "]
+    secret_replicas = [{ region = "eu-west-1 " }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_with_a_trailing_newline" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1\n"]
+    secret_replicas = [{ region = "eu-west-1\n" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_number_of_three_digits" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-100"]
+    secret_replicas = [{ region = "eu-west-123" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_regions_joined_in_one_string" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1,us-east-1"]
+    secret_replicas = [{ region = "eu-west-1/eu-west-2" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_with_a_leading_space" {
+  command = plan
+
+  variables {
+    ecr_regions     = [" eu-central-1"]
+    secret_replicas = [{ region = " eu-west-1" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
 run "rejects_repeated_regions_and_accounts" {
   command = plan
 
