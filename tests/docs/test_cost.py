@@ -165,7 +165,7 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     # CloudWatch: the module's alarms, the metrics the function emits, what it logs
     alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
     assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
-    assert f"{len(alarms)} alarms (errors, staleness" in TEXT
+    assert f"{len(alarms)} alarms (errors, expiry" in TEXT
     alarm_cost = len(alarms) * ALARM_MONTH
     assert f"{money(alarm_cost)} |" in TEXT
     metric_cost = len(metric_names) * CUSTOM_METRIC_MONTH * runs / HOURS_PER_MONTH

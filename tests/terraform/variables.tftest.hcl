@@ -133,7 +133,7 @@ run "accepts_the_lower_bounds" {
     schedule_expression                    = "rate(30 minutes)"
     maximum_retry_attempts                 = 0
     maximum_event_age_in_seconds           = 60
-    alarms                                 = { staleness_window_hours = 1, errors_threshold = 1 }
+    alarms                                 = { expiry_warning_hours = 1, errors_threshold = 1 }
     vpc_config = {
       subnet_ids         = ["subnet-0abc1234"]
       security_group_ids = ["sg-0abc1234"]
@@ -155,7 +155,7 @@ run "accepts_the_upper_bounds" {
     schedule_expression                    = "rate(480 minutes)"
     maximum_retry_attempts                 = 2
     maximum_event_age_in_seconds           = 21600
-    alarms                                 = { staleness_window_hours = 11, errors_threshold = 5 }
+    alarms                                 = { expiry_warning_hours = 2, errors_threshold = 5 } # 480 + 15 + 15 minutes apart: room for 140
     on_failure_destination_arn             = "arn:aws:sns:eu-central-1:123456789012:failures"
   }
 }
@@ -168,7 +168,7 @@ run "accepts_the_middle_values" {
     cloudwatch_log_group_retention_in_days = 545
     secret_recovery_window_in_days         = 7
     schedule_expression                    = "rate(1 hour)"
-    alarms                                 = { staleness_window_hours = 2 }
+    alarms                                 = { expiry_warning_hours = 4 }
     on_failure_destination_arn             = "arn:aws:lambda:eu-central-1:123456789012:function:failures"
   }
 }
@@ -178,7 +178,7 @@ run "accepts_every_rate_in_hours" {
 
   variables {
     schedule_expression        = "rate(8 hours)"
-    alarms                     = { staleness_window_hours = 9 }
+    alarms                     = { expiry_warning_hours = 2 }
     on_failure_destination_arn = "arn:aws:events:eu-central-1:123456789012:event-bus/failures"
   }
 }
@@ -198,7 +198,16 @@ run "accepts_rotation_schedules_of_8_hours" {
   variables {
     trigger_mode                 = "rotation"
     rotation_schedule_expression = "rate(8 hours)"
-    alarms                       = { staleness_window_hours = 10 }
+    alarms                       = { expiry_warning_hours = 1 }
+  }
+}
+
+run "accepts_the_longest_warning_on_the_shortest_schedule" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(30 minutes)" # 46-minute window: room for 604 minutes
+    alarms              = { expiry_warning_hours = 10 }
   }
 }
 
@@ -550,7 +559,7 @@ run "rejects_values_below_their_range" {
     rotation_schedule_expression           = "rate(3 hours)"    # below Secrets Manager's 4-hour minimum
     maximum_retry_attempts                 = -1
     maximum_event_age_in_seconds           = 59
-    alarms                                 = { staleness_window_hours = 0 }
+    alarms                                 = { expiry_warning_hours = 0 }
     vpc_config                             = { subnet_ids = [], security_group_ids = ["sg-0abc"] }
   }
 
@@ -578,7 +587,7 @@ run "rejects_values_above_their_range" {
     rotation_schedule_expression           = "rate(9 hours)" # 9 + 1 hour of window is too close to 12
     maximum_retry_attempts                 = 3
     maximum_event_age_in_seconds           = 21601
-    alarms                                 = { staleness_window_hours = 12 }
+    alarms                                 = { staleness_window_hours = 8 } # removed with the staleness alarm: refused with a note
     vpc_config                             = { subnet_ids = ["subnet-0abc"], security_group_ids = [] }
   }
 
@@ -604,7 +613,7 @@ run "rejects_fractions_and_near_misses" {
     secret_recovery_window_in_days         = -1
     schedule_expression                    = "rate(481 minutes)"
     rotation_schedule_expression           = "rate(240 minutes)"
-    alarms                                 = { staleness_window_hours = 7.5 }
+    alarms                                 = { expiry_warning_hours = 2.5 }
     vpc_config                             = { subnet_ids = ["sg-0abc"], security_group_ids = ["sg-0abc"] }
   }
 
