@@ -3,7 +3,8 @@
 - `eso_secret`: the Secret ESO writes for an ExternalSecret spec and the secret document it reads
   from Secrets Manager (data[].remoteRef.property looked up in the JSON document; the target
   template's type; template data rendered with engine v2, merge policy Replace or Merge; without
-  template data the fetched data is the Secret's data);
+  template data the fetched data is the Secret's data; the template's metadata.annotations
+  rendered with engine v2 over the fetched data, as ESO's ApplyTemplate does);
 - `api_server_rejection`: the API server's validation of a kubernetes.io/dockerconfigjson Secret
   (the .dockerconfigjson key must exist and hold a JSON object);
 - `kubelet_logins`: how the kubelet reads that Secret: `auths`, each entry's `auth` decoded from
@@ -17,7 +18,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,15 @@ def load_manifests(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
 class Secret:
     type: str | None
     data: dict[str, bytes]
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 def eso_secret(spec: Mapping[str, Any], document: Mapping[str, Any]) -> Secret:
     """The Secret ESO writes for an ExternalSecret `spec` from the secret's JSON `document`."""
     if spec.get("dataFrom"):
         raise NotImplementedError("dataFrom is not used by the examples")
+    if spec.get("target", {}).get("manifest"):
+        raise NotImplementedError("a generic target writes another kind than Secret")
     fetched: dict[str, bytes] = {}
     for item in spec.get("data", []):
         ref = item["remoteRef"]
@@ -60,16 +64,20 @@ def eso_secret(spec: Mapping[str, Any], document: Mapping[str, Any]) -> Secret:
     if template is None:
         return Secret(type=None, data=fetched)
     if template.get("engineVersion", "v2") != "v2" or template.get("templateFrom"):
-        raise NotImplementedError("the examples use engine v2 and no templateFrom")
+        raise NotImplementedError("the examples' pull secrets use engine v2 and no templateFrom")
+    values = {key: value.decode("utf-8") for key, value in fetched.items()}
+    annotations = {
+        key: gotemplate.render(text, values)
+        for key, text in (template.get("metadata", {}).get("annotations") or {}).items()
+    }
     template_data = template.get("data") or {}
     if not template_data:  # ESO: no template data -> the fetched data as is
-        return Secret(type=template.get("type"), data=fetched)
-    values = {key: value.decode("utf-8") for key, value in fetched.items()}
+        return Secret(type=template.get("type"), data=fetched, annotations=annotations)
     rendered = {
         key: gotemplate.render(text, values).encode("utf-8") for key, text in template_data.items()
     }
     merged = {**fetched, **rendered} if template.get("mergePolicy") == "Merge" else rendered
-    return Secret(type=template.get("type"), data=merged)
+    return Secret(type=template.get("type"), data=merged, annotations=annotations)
 
 
 def api_server_rejection(secret: Secret) -> str | None:

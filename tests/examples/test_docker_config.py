@@ -32,7 +32,8 @@ HOSTS = [
 
 def external_secret_specs() -> list[tuple[str, dict]]:
     """(label, ExternalSecret spec) of every ExternalSecret and ClusterExternalSecret rendered in
-    the examples (the committed copies, which test_manifests checks are fresh)."""
+    the examples (the committed copies, which test_manifests checks are fresh) that writes a
+    Secret (not a generic target)."""
     specs = []
     for name in example_names():
         for path, obj in load_manifests(EXAMPLES_DIR / name / "manifests" / "rendered"):
@@ -41,14 +42,18 @@ def external_secret_specs() -> list[tuple[str, dict]]:
                 specs.append((label, obj["spec"]))
             elif obj.get("kind") == "ClusterExternalSecret":
                 specs.append((label, obj["spec"]["externalSecretSpec"]))
-    return specs
+    return [(label, spec) for label, spec in specs if not spec["target"].get("manifest")]
+
+
+def reads(spec: dict, key: str) -> bool:
+    return any(item["remoteRef"].get("property") == key for item in spec.get("data", []))
 
 
 SPECS = external_secret_specs()
-DEFAULT_SPECS = [
-    (label, spec) for label, spec in SPECS if not spec["target"]["template"].get("data")
-]
-TEMPLATED_SPECS = [(label, spec) for label, spec in SPECS if spec["target"]["template"].get("data")]
+# The default: the function's ready-made docker config; the migration variant: built from fields.
+DEFAULT_SPECS = [(label, spec) for label, spec in SPECS if reads(spec, "dockerconfigjson")]
+TEMPLATED_SPECS = [(label, spec) for label, spec in SPECS if reads(spec, "password")]
+EXPIRY_ANNOTATION = "ecr-token-rotator/expires-at"
 
 
 @pytest.fixture
@@ -68,6 +73,20 @@ def test_every_example_has_a_default_external_secret_and_complete_has_the_varian
     assert [label for label, _ in TEMPLATED_SPECS] == [
         "complete/21-external-secret-from-fields.yaml"
     ]
+    assert len(DEFAULT_SPECS) + len(TEMPLATED_SPECS) == len(SPECS)
+
+
+def test_completes_pull_secrets_carry_the_credentials_expiry(published):
+    document, _, _ = published
+    annotated = [label for label, spec in DEFAULT_SPECS if label.startswith("complete/")]
+    assert annotated == [
+        "complete/20-external-secret.yaml",
+        "complete/30-cluster-external-secret.yaml",
+    ]
+    for label, spec in DEFAULT_SPECS:
+        if label in annotated:
+            secret = eso_secret(spec, document)
+            assert secret.annotations == {EXPIRY_ANNOTATION: document["expires_at"]}, label
 
 
 @pytest.mark.parametrize(

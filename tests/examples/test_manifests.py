@@ -21,13 +21,16 @@ EXAMPLES = example_names()
 TOKEN_LIFETIME_HOURS = 12
 # The longest the credential in the cluster may be old with everything working: refresh period
 # (+ rotation window) + ESO's refreshInterval. The rest of the 12 hours is the margin for a
-# failed refresh, its retries and the time to react to the staleness alarm.
+# failed refresh, its retries and the time to react to the expiry alarm.
 MAX_WORST_CASE_AGE_HOURS = 8
 ESO_METRICS = {
     "externalsecret_sync_calls_total",
     "externalsecret_sync_calls_error",
     "externalsecret_status_condition",
 }
+# Recorded by the PrometheusRule that complete's 51-credential-expiry.yaml has ESO write.
+EXPIRY_METRIC = "ecr_token_rotator_credential_expiry_timestamp_seconds"
+METRIC = re.compile(r"\b((?:externalsecret|ecr_token_rotator)_[a-z_]+)\{")
 
 
 @pytest.fixture(params=EXAMPLES)
@@ -303,16 +306,20 @@ def test_prometheus_rules_watch_the_pull_secret_with_esos_metrics(applied):
     assert rules[0]["apiVersion"] == "monitoring.coreos.com/v1"
     alerts = [rule for group in rules[0]["spec"]["groups"] for rule in group["rules"]]
     assert {alert["alert"] for alert in alerts} == {
+        "ECRPullCredentialExpiresSoon",
+        "ECRPullCredentialExpiryUnknown",
         "ECRPullSecretNotReady",
         "ECRPullSecretSyncErrors",
         "ECRPullSecretNotSyncing",
     }
     for alert in alerts:
-        metrics = set(re.findall(r"\b(externalsecret_[a-z_]+)\{", alert["expr"]))
+        metrics = set(re.findall(METRIC, alert["expr"]))
         assert metrics, alert["alert"]
-        assert metrics <= ESO_METRICS, alert["alert"]
+        assert metrics <= {*ESO_METRICS, EXPIRY_METRIC}, alert["alert"]
         selectors = re.findall(r"externalsecret_[a-z_]+\{([^}]*)\}", alert["expr"])
         assert all(f'name="{pull_secret}"' in selector for selector in selectors)
+        selectors = re.findall(rf"{EXPIRY_METRIC}\{{([^}}]*)\}}", alert["expr"])
+        assert all(f'secret="{pull_secret}"' in selector for selector in selectors)
         assert alert["labels"]["severity"] in ("warning", "critical")
         assert alert["annotations"]["summary"]
         assert alert["annotations"]["description"]
