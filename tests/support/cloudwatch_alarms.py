@@ -1,7 +1,9 @@
 """CloudWatch metric alarms evaluated as AWS documents them, so that tests assert what an alarm
 does over time (ALARM an hour before expiry, OK through a healthy day), not how it is spelled.
 
-    alarm = MetricAlarm.from_planned(values)      # an aws_cloudwatch_metric_alarm, as planned
+    planned = plan_module_calls({...}, workdir, targets=("aws_cloudwatch_metric_alarm.expiry",))
+    alarm = planned_alarms(planned.resources[call])["expiry"]  # tools/terraform/harness.py
+    # or MetricAlarm.from_planned(values) for one resource's planned values
     metrics = Metrics()
     metrics.put(alarm.namespace, alarm.metric_name, alarm.dimensions, timestamp, value)
     metrics.put_emf(line)                         # or what the function prints (EMF)
@@ -152,6 +154,16 @@ class MetricAlarm:
         if self.statistic == "Average":
             return float(sum(values)) / len(values)
         return float(min(values) if self.statistic == "Minimum" else max(values))
+
+
+def planned_alarms(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, MetricAlarm]:
+    """{resource name: alarm} of every aws_cloudwatch_metric_alarm among one module call's planned
+    resources ({address in the module: values}: harness.PlannedCalls.resources[call])."""
+    return {
+        address.split(".")[1].split("[")[0]: MetricAlarm.from_planned(values)
+        for address, values in resources.items()
+        if address.startswith("aws_cloudwatch_metric_alarm.")
+    }
 
 
 # ---- metric data ---------------------------------------------------------------------------------

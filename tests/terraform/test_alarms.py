@@ -30,6 +30,7 @@ from tests.support.cloudwatch_alarms import (
     MetricAlarm,
     Metrics,
     first_time,
+    planned_alarms,
 )
 from tools.terraform.harness import PlannedCalls, Unavailable, plan_module_calls
 
@@ -86,13 +87,13 @@ def plan() -> PlannedCalls:
         )
 
 
-background.register("planned_alarms", plan)
+background.register("alarm_plan", plan)
 
 
 @pytest.fixture(scope="session")
-def planned_alarms() -> PlannedCalls:
+def alarm_plan() -> PlannedCalls:
     try:
-        [planned] = background.results("planned_alarms")
+        [planned] = background.results("alarm_plan")
     except Unavailable as e:
         pytest.skip(f"terraform plan: {e}")
     assert planned.errors == [], planned.errors
@@ -100,8 +101,7 @@ def planned_alarms() -> PlannedCalls:
 
 
 def alarm(planned: PlannedCalls, call: str, name: str) -> MetricAlarm:
-    values = planned.resources[call][f"aws_cloudwatch_metric_alarm.{name}[0]"]
-    return MetricAlarm.from_planned(values)
+    return planned_alarms(planned.resources[call])[name]
 
 
 # ---- the function's runs, as datapoints ------------------------------------------------------
@@ -179,8 +179,8 @@ def errors(metrics: Metrics, at: float, count: int) -> None:
     metrics.put("AWS/Lambda", "Errors", FUNCTION, at, count)
 
 
-def test_one_failed_invocation_within_an_hour_raises_the_errors_alarm(planned_alarms):
-    model = alarm(planned_alarms, "defaults", "errors")
+def test_one_failed_invocation_within_an_hour_raises_the_errors_alarm(alarm_plan):
+    model = alarm(alarm_plan, "defaults", "errors")
     metrics = Metrics()
     for run in range(8):  # every 6 hours; Lambda reports 0 errors for each good invocation
         errors(metrics, START + run * 6 * HOUR + 10, 0)
@@ -194,8 +194,8 @@ def test_one_failed_invocation_within_an_hour_raises_the_errors_alarm(planned_al
     assert all(state is AlarmState.OK for at, state in history if START < at < failed)
 
 
-def test_errors_threshold_counts_failures_within_an_hour(planned_alarms):
-    model = alarm(planned_alarms, "errors_threshold_3", "errors")
+def test_errors_threshold_counts_failures_within_an_hour(alarm_plan):
+    model = alarm(alarm_plan, "errors_threshold_3", "errors")
     metrics = Metrics()
     for at in (START + 100, START + 1900):  # two failures: not yet
         errors(metrics, at, 1)
@@ -215,14 +215,14 @@ EXPIRY_CASES = [call for call in CASES if call != "errors_threshold_3"]
 
 
 @pytest.mark.parametrize("call", CASES)
-def test_every_planned_alarm_is_one_cloudwatch_accepts(planned_alarms, call):
+def test_every_planned_alarm_is_one_cloudwatch_accepts(alarm_plan, call):
     # MetricAlarm checks PutMetricAlarm's rules (period, period x evaluation periods, M of N)
     for name in ("errors", "expiry"):
-        alarm(planned_alarms, call, name)
+        alarm(alarm_plan, call, name)
 
 
 @pytest.mark.parametrize("call", EXPIRY_CASES)
-def test_healthy_runs_keep_the_expiry_alarm_ok(planned_alarms, call):
+def test_healthy_runs_keep_the_expiry_alarm_ok(alarm_plan, call):
     case = CASES[call]
     metrics = Metrics()
     runs = Runs(case, metrics)
@@ -234,16 +234,16 @@ def test_healthy_runs_keep_the_expiry_alarm_ok(planned_alarms, call):
         else:
             runs.succeed(start)
 
-    model = alarm(planned_alarms, call, "expiry")
+    model = alarm(alarm_plan, call, "expiry")
     evaluator, history = evaluate(model, metrics, after_first_report(runs), end)
 
     assert {state for _, state in history} == {AlarmState.OK}, evaluator.transitions[:3]
 
 
 @pytest.mark.parametrize("call", EXPIRY_CASES)
-def test_runs_that_keep_failing_raise_the_expiry_alarm_before_expiry(planned_alarms, call):
+def test_runs_that_keep_failing_raise_the_expiry_alarm_before_expiry(alarm_plan, call):
     case = CASES[call]
-    model = alarm(planned_alarms, call, "expiry")
+    model = alarm(alarm_plan, call, "expiry")
     metrics = Metrics()
     runs = Runs(case, metrics)
     starts = runs.starts(START, START + 3 * 24 * HOUR)
@@ -266,7 +266,7 @@ def test_runs_that_keep_failing_raise_the_expiry_alarm_before_expiry(planned_ala
 
 
 @pytest.mark.parametrize("call", EXPIRY_CASES)
-def test_runs_that_stop_raise_the_expiry_alarm_before_expiry(planned_alarms, call):
+def test_runs_that_stop_raise_the_expiry_alarm_before_expiry(alarm_plan, call):
     case = CASES[call]
     metrics = Metrics()
     runs = Runs(case, metrics)
@@ -274,7 +274,7 @@ def test_runs_that_stop_raise_the_expiry_alarm_before_expiry(planned_alarms, cal
     for _ in range(3):
         runs.succeed(next(starts))  # then the rule is disabled, the function deleted, throttled
 
-    model = alarm(planned_alarms, call, "expiry")
+    model = alarm(alarm_plan, call, "expiry")
     _, history = evaluate(model, metrics, after_first_report(runs), runs.expires_at + HOUR)
 
     raised = first_time(history, AlarmState.ALARM)
