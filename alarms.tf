@@ -19,17 +19,13 @@ locals {
   # A fresh token has 12 hours; the threshold stays an hour below it so that healthy runs
   # (and a credential a concurrent run published minutes earlier) never alarm.
   expiry_threshold_limit_minutes = 11 * 60
-  # The default warning: 3 hours, or as much as fits below the limit for long periods (the
-  # least is 80 minutes: rotation rate(8 hours) with a 900-second timeout).
-  expiry_warning_minutes = (
-    var.alarms.expiry_warning_hours != null
-    ? var.alarms.expiry_warning_hours * 60
-    : min(180, local.expiry_threshold_limit_minutes - local.expiry_window_minutes - local.expiry_evaluation_allowance_minutes)
-  )
-  # A run that finds less than the threshold left has no healthy run in the window behind it:
-  # the credential runs out within the warning (+ the window) unless a run refreshes it.
-  expiry_threshold_minutes     = local.expiry_window_minutes + local.expiry_evaluation_allowance_minutes + local.expiry_warning_minutes
+  # Threshold = window + allowance + warning: the alarm fires once the last run that found at
+  # least the threshold left is a window (and the allowance) behind, so the credential still has
+  # the warning left. The default warning: 3 hours, or as much as fits below the limit for long
+  # periods (the least is 80 minutes: rotation rate(8 hours) with a 900-second timeout).
   expiry_max_warning_minutes   = local.expiry_threshold_limit_minutes - local.expiry_window_minutes - local.expiry_evaluation_allowance_minutes
+  expiry_warning_minutes       = var.alarms.expiry_warning_hours != null ? var.alarms.expiry_warning_hours * 60 : min(180, local.expiry_max_warning_minutes)
+  expiry_threshold_minutes     = local.expiry_window_minutes + local.expiry_evaluation_allowance_minutes + local.expiry_warning_minutes
   expiry_refresh_period_phrase = local.rotation_mode ? "${var.rotation_schedule_expression} + the rotation window" : var.schedule_expression
 }
 
@@ -70,7 +66,7 @@ resource "aws_cloudwatch_metric_alarm" "expiry" {
   count = local.create_alarms ? 1 : 0
 
   alarm_name        = "${var.name}-expiry"
-  alarm_description = "For ${local.expiry_window_minutes} minutes no run of ${var.name} (${local.expiry_refresh_period_phrase}) found ${local.expiry_threshold_minutes} minutes or more left on the ECR pull credential in ${coalesce(local.secret_name, "the secret")} (AWSCURRENT), or none ran: it expires in about ${local.expiry_warning_minutes} minutes or less unless a run refreshes it. Read the run_failed lines in /aws/lambda/${var.name}, fix, then force a refresh."
+  alarm_description = "No run of ${var.name} (${local.expiry_refresh_period_phrase}) in the last ${local.expiry_window_minutes} minutes found ${local.expiry_threshold_minutes} minutes or more left on the ECR pull credential in ${coalesce(local.secret_name, "the secret")} (AWSCURRENT): the runs fail to refresh it, or none ran. It has at least ${local.expiry_warning_minutes} minutes left when this fires. Read the run_failed lines in /aws/lambda/${var.name} (none: check the schedule or rotation), fix, then force a refresh."
 
   namespace   = local.metric_namespace
   metric_name = "TokenSecondsToExpiry"
