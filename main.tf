@@ -6,7 +6,7 @@
 #   iam.tf      the function's role and every permission it has, each with who uses it
 #   lambda.tf   log group and function
 #   trigger.tf  schedule mode (EventBridge + invoke on apply) or rotation mode (Secrets Manager)
-#   alarms.tf   errors and staleness alarms
+#   alarms.tf   errors alarm, and the expiry alarm on what AWSCURRENT holds
 #   eso.tf      read access for External Secrets Operator (policy, role, pod identity, cross-account)
 
 data "aws_partition" "current" {}
@@ -120,7 +120,7 @@ locals {
   secret_replica_kms_key_arns = compact(local.secret_replicas[*].kms_key_arn)
   kms_enabled                 = var.secret_kms_key_arn != null
 
-  # Refresh period in minutes, for the staleness alarm's precondition. Rotation can start
+  # Refresh period in minutes, for the expiry alarm (alarms.tf). Rotation can start
   # anywhere in its (up to) one-hour window, so its worst gap is N+1 hours.
   schedule_minutes       = tonumber(regex("[0-9]+", var.schedule_expression)) * (strcontains(var.schedule_expression, "hour") ? 60 : 1)
   rotation_minutes       = (tonumber(regex("[0-9]+", var.rotation_schedule_expression)) + 1) * 60

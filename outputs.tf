@@ -108,9 +108,9 @@ output "ecr_repository_arns" {
 # Alarms and metrics
 ################################################################################
 
-output "staleness_alarm_arn" {
-  description = "ARN of the alarm that fires when no refresh succeeded within the staleness window."
-  value       = try(aws_cloudwatch_metric_alarm.staleness[0].arn, null)
+output "expiry_alarm_arn" {
+  description = "ARN of the alarm on the outcome: it fires when the credential in AWSCURRENT nears its expiry because runs keep failing or stopped (alarms.expiry_warning_hours before it, by default 3 hours)."
+  value       = try(aws_cloudwatch_metric_alarm.expiry[0].arn, null)
 }
 
 output "errors_alarm_arn" {

@@ -343,13 +343,13 @@ variable "lambda_reserved_concurrent_executions" {
 }
 
 variable "log_level" {
-  description = "Application log level of the function (LOG_LEVEL and the Lambda application log level): DEBUG or INFO only. The success metric is an EMF line without a level, which Lambda files as INFO: a level above INFO would drop it and the staleness alarm would fire."
+  description = "Application log level of the function (LOG_LEVEL and the Lambda application log level): DEBUG or INFO only. The success metric is an EMF line without a level, which Lambda files as INFO: a level above INFO would drop it and the expiry alarm would fire."
   type        = string
   default     = "INFO"
 
   validation {
     condition     = contains(["DEBUG", "INFO"], var.log_level)
-    error_message = "log_level must be DEBUG or INFO: above INFO, Lambda drops the EMF metric lines (filed as INFO) and the staleness alarm fires."
+    error_message = "log_level must be DEBUG or INFO: above INFO, Lambda drops the EMF metric lines (filed as INFO) and the expiry alarm fires."
   }
 }
 
@@ -449,7 +449,7 @@ variable "trigger_mode" {
 }
 
 variable "schedule_expression" {
-  description = "Refresh schedule in schedule mode: rate(1 hour), rate(N hours) with N from 2 to 8, or rate(N minutes) with N from 10 to 480. ECR tokens last 12 hours; Secrets Manager advises at most one write per 10 minutes."
+  description = "Refresh schedule in schedule mode: rate(N minutes) with N from 30 to 480, rate(1 hour), or rate(N hours) with N from 2 to 8. ECR tokens last 12 hours. At least 30 minutes apart: each run may write a secret version, and Secrets Manager removes outdated versions only past 100 and none younger than 24 hours (README, Operations: versions)."
   type        = string
   default     = "rate(6 hours)"
 
@@ -458,9 +458,9 @@ variable "schedule_expression" {
     condition = anytrue([
       var.schedule_expression == "rate(1 hour)",
       try(contains(range(2, 9), tonumber(regex("^rate\\(([1-9][0-9]*) hours\\)$", var.schedule_expression)[0])), false),
-      try(contains(range(10, 481), tonumber(regex("^rate\\(([1-9][0-9]*) minutes\\)$", var.schedule_expression)[0])), false),
+      try(contains(range(30, 481), tonumber(regex("^rate\\(([1-9][0-9]*) minutes\\)$", var.schedule_expression)[0])), false),
     ])
-    error_message = "schedule_expression must be rate(1 hour), rate(N hours) with N from 2 to 8, or rate(N minutes) with N from 10 to 480: at least 10 minutes apart (Secrets Manager write advice), at most 8 hours (room for retries within the 12-hour token lifetime)."
+    error_message = "schedule_expression must be rate(N minutes) with N from 30 to 480, rate(1 hour), or rate(N hours) with N from 2 to 8. At least 30 minutes apart: every run may write a secret version, and Secrets Manager keeps outdated versions until a secret has more than 100 and never removes one younger than 24 hours (its PutSecretValue reference warns that writing more often than every 10 minutes reaches the version quota); 48 runs a day leave room for retries, applies and other writers. At most 8 hours: room for retries within the 12-hour token lifetime."
   }
 }
 
@@ -476,7 +476,7 @@ variable "rotation_schedule_expression" {
 }
 
 variable "invoke_on_apply" {
-  description = "Invoke the function during apply (aws_lambda_invocation, with the payload {\"invoked_by\": \"terraform-apply\"}, again whenever its code or configuration changes) so the secret holds a valid token when apply finishes; the function waits out IAM propagation of its new role for that payload. In rotation mode rotation is enabled after it, for the next window. With false, rotation mode rotates at once when rotation is enabled, and schedule mode waits for the first scheduled run (the staleness alarm is in ALARM until then)."
+  description = "Invoke the function during apply (aws_lambda_invocation, with the payload {\"invoked_by\": \"terraform-apply\"}, again whenever its code or configuration changes) so the secret holds a valid token when apply finishes; the function waits out IAM propagation of its new role for that payload. In rotation mode rotation is enabled after it, for the next window. With false, rotation mode rotates at once when rotation is enabled, and schedule mode waits for the first scheduled run (the expiry alarm is in ALARM until then)."
   type        = bool
   default     = true
 }
@@ -526,21 +526,27 @@ variable "on_failure_destination_arn" {
 
 variable "alarms" {
   description = <<-EOT
-    CloudWatch alarms: `enabled` (default true); `staleness_window_hours` (default 8): the staleness alarm fires when no refresh succeeded within this many hours (whole hours, longer than the refresh period and shorter than the 12-hour token lifetime); `errors_threshold` (default 1): failed invocations within an hour that raise the errors alarm; `alarm_actions` / `ok_actions`: ARNs to notify (e.g. SNS topics).
+    CloudWatch alarms: `enabled` (default true); `expiry_warning_hours` (whole hours, at least 1; default null: 3 hours, less where the refresh period leaves no room, at least 80 minutes): the expiry alarm fires at least this long before the credential in AWSCURRENT expires when runs keep failing or stop (the rule and its numbers per schedule: README, Operations: alarms); `errors_threshold` (default 1): failed invocations within an hour that raise the errors alarm; `alarm_actions` / `ok_actions`: ARNs to notify (e.g. SNS topics). `staleness_window_hours` was removed with the staleness alarm: setting it fails with a note.
   EOT
   type = object({
     enabled                = optional(bool, true)
-    staleness_window_hours = optional(number, 8)
+    expiry_warning_hours   = optional(number)
     errors_threshold       = optional(number, 1)
     alarm_actions          = optional(list(string), [])
     ok_actions             = optional(list(string), [])
+    staleness_window_hours = optional(number) # removed: refused below with a note
   })
   default  = {}
   nullable = false
 
   validation {
-    condition     = var.alarms.staleness_window_hours >= 1 && var.alarms.staleness_window_hours <= 11 && floor(var.alarms.staleness_window_hours) == var.alarms.staleness_window_hours
-    error_message = "alarms.staleness_window_hours must be a whole number of hours from 1 to 11 (shorter than the 12-hour token lifetime)."
+    condition     = var.alarms.expiry_warning_hours == null || try(var.alarms.expiry_warning_hours >= 1 && floor(var.alarms.expiry_warning_hours) == var.alarms.expiry_warning_hours, false)
+    error_message = "alarms.expiry_warning_hours must be a whole number of hours, at least 1 (or null for the default). Its maximum depends on the refresh period: the plan says it when exceeded."
+  }
+
+  validation {
+    condition     = var.alarms.staleness_window_hours == null
+    error_message = "alarms.staleness_window_hours was removed: the staleness alarm (no successful run within the window) is replaced by the expiry alarm, on what AWSCURRENT holds (TokenSecondsToExpiry). Remove the setting; alarms.expiry_warning_hours sets how long before the credential expires that alarm fires."
   }
 
   validation {

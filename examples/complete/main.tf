@@ -17,10 +17,14 @@ locals {
   # the example Deployment runs, so the probe fails exactly when the pods would.
   probe_image = "${local.account_id}.dkr.ecr.${var.region}.${data.aws_partition.current.dns_suffix}/${var.probe_repository}:${var.probe_tag}"
 
-  # A fresh token every 6 hours; the staleness alarm fires after 8 hours without one. Tokens live
-  # 12 hours, so a missed refresh and its retries still leave hours of validity.
-  refresh_hours   = 6
-  staleness_hours = 8
+  # A fresh token every 6 hours. Tokens live 12 hours, so a missed refresh and its retries still
+  # leave hours of validity: the expiry alarm fires when runs keep failing or stop, over 5 hours
+  # before the credential in the secret expires (README, Operations: alarms).
+  refresh_hours = 6
+  # The cluster-side alert: the credential ESO copied expires within this many hours. With
+  # everything working the copy is at most refresh_hours + ESO's refreshInterval (1h) old, so it
+  # has 5 hours or more left; the AWS alarm fires first when the function is the cause.
+  cluster_expiry_alert_hours = 4
 }
 
 ################################################################################
@@ -47,9 +51,8 @@ module "ecr_token_rotator" {
   cloudwatch_log_group_retention_in_days = 365
 
   alarms = {
-    staleness_window_hours = local.staleness_hours
-    alarm_actions          = [aws_sns_topic.alarms.arn]
-    ok_actions             = [aws_sns_topic.alarms.arn]
+    alarm_actions = [aws_sns_topic.alarms.arn]
+    ok_actions    = [aws_sns_topic.alarms.arn]
   }
 
   create_eso_role               = true
@@ -171,7 +174,8 @@ locals {
     pull_secret_name = var.pull_secret_name
     refresh_interval = var.eso_refresh_interval
     refresh_period   = "${local.refresh_hours}h"
-    staleness_window = "${local.staleness_hours}h"
+    expiry_alert     = "${local.cluster_expiry_alert_hours}h"
+    expiry_alert_s   = local.cluster_expiry_alert_hours * 3600
     image            = local.probe_image
   }
 
@@ -183,6 +187,7 @@ locals {
     "30-cluster-external-secret.yaml"     = templatefile("${path.module}/templates/cluster-external-secret.yaml.tftpl", local.manifest_values)
     "40-workload.yaml"                    = templatefile("${path.module}/templates/workload.yaml.tftpl", local.manifest_values)
     "50-prometheus-rule.yaml"             = templatefile("${path.module}/templates/prometheus-rule.yaml.tftpl", local.manifest_values)
+    "51-credential-expiry.yaml"           = templatefile("${path.module}/templates/credential-expiry.yaml.tftpl", local.manifest_values)
   }
 }
 

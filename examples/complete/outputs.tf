@@ -34,7 +34,7 @@ output "eso_pod_identity_association_arn" {
 }
 
 output "alarm_topic_arn" {
-  description = "SNS topic the errors and staleness alarms notify: subscribe your on-call tooling."
+  description = "SNS topic the errors and expiry alarms notify: subscribe your on-call tooling."
   value       = aws_sns_topic.alarms.arn
 }
 

@@ -28,9 +28,9 @@ output "cluster_ip_family" {
   value       = try(data.aws_eks_cluster.this.kubernetes_network_config[0].ip_family, null)
 }
 
-output "staleness_alarm_arn" {
-  description = "Alarm that fires when no refresh succeeded for 8 hours."
-  value       = module.ecr_token_rotator.staleness_alarm_arn
+output "expiry_alarm_arn" {
+  description = "Alarm that fires hours before the credential in the secret expires, when runs keep failing or stop."
+  value       = module.ecr_token_rotator.expiry_alarm_arn
 }
 
 output "eso_manifests" {

@@ -33,9 +33,9 @@ output "registry_hosts" {
   value       = distinct(flatten([for rotator in module.ecr_token_rotator : rotator.registry_hosts]))
 }
 
-output "staleness_alarm_arns" {
-  description = "Each team's staleness alarm, by team: fires when that team's secret had no successful refresh for 8 hours."
-  value       = { for team, rotator in module.ecr_token_rotator : team => rotator.staleness_alarm_arn }
+output "expiry_alarm_arns" {
+  description = "Each team's expiry alarm, by team: fires hours before the credential in that team's secret expires (runs failing or stopped)."
+  value       = { for team, rotator in module.ecr_token_rotator : team => rotator.expiry_alarm_arn }
 }
 
 output "eso_manifests" {

@@ -165,7 +165,7 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     # CloudWatch: the module's alarms, the metrics the function emits, what it logs
     alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
     assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
-    assert f"{len(alarms)} alarms (errors, staleness" in TEXT
+    assert f"{len(alarms)} alarms (errors, expiry" in TEXT
     alarm_cost = len(alarms) * ALARM_MONTH
     assert f"{money(alarm_cost)} |" in TEXT
     metric_cost = len(metric_names) * CUSTOM_METRIC_MONTH * runs / HOURS_PER_MONTH
@@ -200,7 +200,7 @@ def test_the_scaling_numbers_follow_from_the_same_measurements(refresh, rotation
         return invocations * (LAMBDA_REQUEST + RUN_SECONDS * gigabytes * price)
 
     # A shorter schedule: every hour has data, so each metric costs a full metric-month.
-    runs = runs_per_month("rate(10 minutes)")
+    runs = runs_per_month("rate(30 minutes)")
     logs = runs * LOG_BUDGET_BYTES / 1024**3 * LOG_GB_INGESTED
     assert (
         f"{round(runs)} runs: Lambda {money(lambda_cost(runs))}, Secrets Manager calls "

@@ -27,7 +27,8 @@ from tools.terraform.harness import example_names
 
 def external_secret_specs() -> list[tuple[str, dict]]:
     """(label, ExternalSecret spec) of every ExternalSecret and ClusterExternalSecret rendered in
-    the examples (the committed copies, which test_manifests checks are fresh)."""
+    the examples (the committed copies, which test_manifests checks are fresh) that writes a
+    Secret (not a generic target)."""
     specs = []
     for name in example_names():
         for path, obj in load_manifests(EXAMPLES_DIR / name / "manifests" / "rendered"):
@@ -36,21 +37,23 @@ def external_secret_specs() -> list[tuple[str, dict]]:
                 specs.append((label, obj["spec"]))
             elif obj.get("kind") == "ClusterExternalSecret":
                 specs.append((label, obj["spec"]["externalSecretSpec"]))
-    return specs
+    return [(label, spec) for label, spec in specs if not spec["target"].get("manifest")]
+
+
+def reads(spec: dict, key: str) -> bool:
+    return any(item["remoteRef"].get("property") == key for item in spec.get("data", []))
 
 
 SPECS = external_secret_specs()
-DEFAULT_SPECS = [
-    (label, spec) for label, spec in SPECS if not spec["target"]["template"].get("data")
+# The pull secrets (the Argo CD credentials of examples/gitops are Opaque Secrets of another shape:
+# tests/examples/test_gitops.py): the default copies the function's ready-made docker config (and
+# may annotate it); the migration variant builds it from registry/username/password.
+PULL_SPECS = [
+    (label, spec) for label, spec in SPECS if spec["target"]["template"]["type"] == DOCKERCONFIGJSON
 ]
-# Pull secrets built by a template (the Argo CD credentials of examples/gitops are Opaque Secrets
-# of another shape: tests/examples/test_gitops.py).
-TEMPLATED_SPECS = [
-    (label, spec)
-    for label, spec in SPECS
-    if spec["target"]["template"].get("data")
-    and spec["target"]["template"]["type"] == DOCKERCONFIGJSON
-]
+DEFAULT_SPECS = [(label, spec) for label, spec in PULL_SPECS if reads(spec, "dockerconfigjson")]
+TEMPLATED_SPECS = [(label, spec) for label, spec in PULL_SPECS if reads(spec, "password")]
+EXPIRY_ANNOTATION = "ecr-token-rotator/expires-at"
 
 
 def test_every_example_has_a_default_external_secret_and_complete_has_the_variant():
@@ -58,16 +61,41 @@ def test_every_example_has_a_default_external_secret_and_complete_has_the_varian
     assert [label for label, _ in TEMPLATED_SPECS] == [
         "complete/21-external-secret-from-fields.yaml"
     ]
+    assert len(DEFAULT_SPECS) + len(TEMPLATED_SPECS) == len(PULL_SPECS)
+
+
+def templated(spec: dict) -> bool:
+    """Does ESO render anything of this spec's target with its template engine?"""
+    template = spec["target"].get("template") or {}
+    metadata = template.get("metadata") or {}
+    return bool(template.get("data") or metadata.get("labels") or metadata.get("annotations"))
+
+
+def test_completes_pull_secrets_carry_the_credentials_expiry(published, eso_engine):
+    document, _, _ = published
+    annotated = [label for label, spec in DEFAULT_SPECS if label.startswith("complete/")]
+    assert annotated == [
+        "complete/20-external-secret.yaml",
+        "complete/30-cluster-external-secret.yaml",
+    ]
+    for label, spec in DEFAULT_SPECS:
+        if label in annotated:
+            secret = eso_secret(spec, document, eso_engine)
+            assert secret.annotations == {EXPIRY_ANNOTATION: document["expires_at"]}, label
 
 
 @pytest.mark.parametrize(
     ("label", "spec"), DEFAULT_SPECS, ids=[label for label, _ in DEFAULT_SPECS]
 )
-def test_default_external_secret_gives_the_kubelet_a_login_for_every_host(label, spec, published):
+def test_default_external_secret_gives_the_kubelet_a_login_for_every_host(
+    label, spec, published, request
+):
     document, hosts, issued = published
     assert hosts == HOSTS
+    # complete's pull secrets annotate themselves with the expiry (a template): ESO's engine.
+    engine = request.getfixturevalue("eso_engine") if templated(spec) else None
 
-    secret = eso_secret(spec, document)
+    secret = eso_secret(spec, document, engine)
 
     assert secret.type == DOCKERCONFIGJSON
     assert set(secret.data) == {DOCKERCONFIGJSON_KEY}
@@ -95,7 +123,7 @@ def test_migration_template_gives_the_same_login_for_the_first_host(
     label, spec, published, eso_engine
 ):
     document, _, _ = published
-    default = eso_secret(DEFAULT_SPECS[0][1], document)
+    default = eso_secret(DEFAULT_SPECS[0][1], document, eso_engine)
 
     secret = eso_secret(spec, document, eso_engine)
 

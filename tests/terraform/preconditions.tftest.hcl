@@ -488,75 +488,99 @@ run "pod_identity_without_association" {
 }
 
 ################################################################################
-# The staleness alarm
+# The expiry alarm: its threshold (window + 10 minutes + warning) stays an hour below a fresh
+# token's 12 hours. Its behaviour over time: tests/terraform/test_alarms.py.
 ################################################################################
 
-run "the_staleness_window_must_exceed_the_schedule" {
+run "the_warning_must_leave_the_threshold_below_a_fresh_token" {
   command = plan
 
   variables {
-    schedule_expression = "rate(8 hours)" # the default window is 8 hours
+    schedule_expression = "rate(8 hours)" # window 480 + 15 + 1: room for 154 minutes
+    alarms              = { expiry_warning_hours = 3 }
   }
 
-  expect_failures = [aws_cloudwatch_metric_alarm.staleness]
+  expect_failures = [aws_cloudwatch_metric_alarm.expiry]
 }
 
-run "the_staleness_window_must_exceed_an_hourly_schedule" {
+run "the_longest_warning_that_fits_an_8_hour_schedule" {
   command = plan
 
   variables {
-    schedule_expression = "rate(1 hour)"
-    alarms              = { staleness_window_hours = 1 }
+    schedule_expression = "rate(8 hours)"
+    alarms              = { expiry_warning_hours = 2 }
   }
 
-  expect_failures = [aws_cloudwatch_metric_alarm.staleness]
-}
-
-run "a_window_longer_than_the_schedule_in_minutes" {
-  command = plan
-
-  variables {
-    schedule_expression = "rate(90 minutes)"
-    alarms              = { staleness_window_hours = 2 }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.expiry[0].evaluation_periods == 496 && aws_cloudwatch_metric_alarm.expiry[0].threshold == (496 + 10 + 120) * 60
+    error_message = "a 496-minute window, warned 2 hours ahead"
   }
 }
 
-run "a_window_of_one_hour_over_thirty_minutes" {
-  command = plan
-
-  variables {
-    schedule_expression = "rate(30 minutes)"
-    alarms              = { staleness_window_hours = 1 }
-  }
-}
-
-run "rotation_adds_an_hour_of_rotation_window" {
+run "rotation_adds_the_rotation_window" {
   command = plan
 
   variables {
     trigger_mode                 = "rotation"
-    rotation_schedule_expression = "rate(7 hours)" # 7 + 1 = the default window of 8
+    rotation_schedule_expression = "rate(8 hours)" # 8 + 1 hours apart: room for 94 minutes
+    alarms                       = { expiry_warning_hours = 2 }
   }
 
-  expect_failures = [aws_cloudwatch_metric_alarm.staleness]
+  expect_failures = [aws_cloudwatch_metric_alarm.expiry]
 }
 
-run "rotation_every_6_hours_fits_the_default_window" {
+run "a_long_timeout_widens_the_window" {
   command = plan
 
   variables {
-    trigger_mode = "rotation"
+    trigger_mode                 = "rotation"
+    rotation_schedule_expression = "rate(8 hours)"
+    lambda_timeout               = 900
+    alarms                       = { expiry_warning_hours = 1 }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.expiry[0].evaluation_periods == 570 && aws_cloudwatch_metric_alarm.expiry[0].threshold == (570 + 10 + 60) * 60
+    error_message = "540 + 15 + 15 minutes, warned an hour ahead"
   }
 }
 
-run "without_invoke_on_apply_the_staleness_alarm_starts_in_alarm" {
+run "the_default_warning_shrinks_to_what_fits" {
+  command = plan
+
+  variables {
+    trigger_mode                 = "rotation"
+    rotation_schedule_expression = "rate(8 hours)"
+    lambda_timeout               = 900
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.expiry[0].threshold == 11 * 3600 && aws_cloudwatch_metric_alarm.expiry[0].datapoints_to_alarm == 570
+    error_message = "80 minutes of warning: the threshold at its limit of 11 hours"
+  }
+}
+
+run "short_schedules_keep_the_default_3_hours" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(30 minutes)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.expiry[0].evaluation_periods == 46 && aws_cloudwatch_metric_alarm.expiry[0].threshold == (46 + 10 + 180) * 60
+    error_message = "a 46-minute window, warned 3 hours ahead"
+  }
+}
+
+run "without_invoke_on_apply_the_expiry_alarm_starts_in_alarm" {
   command = plan
 
   variables {
     invoke_on_apply = false
   }
 
-  expect_failures = [check.staleness_alarm_starts_in_alarm]
+  expect_failures = [check.expiry_alarm_starts_in_alarm]
 }
 
 run "without_alarms_nothing_starts_in_alarm" {

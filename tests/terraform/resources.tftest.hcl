@@ -305,7 +305,7 @@ run "the_descriptions_fit_aws_limits_with_the_longest_secret_name" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.staleness[0].alarm_description) <= 1024 && length(aws_iam_role.this[0].description) <= 1000
+    condition     = length(aws_cloudwatch_metric_alarm.expiry[0].alarm_description) <= 1024 && length(aws_iam_role.this[0].description) <= 1000
     error_message = "alarm descriptions hold 1024 characters, role descriptions 1000"
   }
 }
@@ -343,10 +343,10 @@ run "names_default_to_name" {
       aws_lambda_function.this[0].function_name, aws_iam_role.this[0].name,
       aws_secretsmanager_secret.this[0].name, aws_cloudwatch_event_rule.this[0].name,
       aws_cloudwatch_log_group.this[0].name, aws_cloudwatch_metric_alarm.errors[0].alarm_name,
-      aws_cloudwatch_metric_alarm.staleness[0].alarm_name,
+      aws_cloudwatch_metric_alarm.expiry[0].alarm_name,
       ] == [
       "pull-credentials", "pull-credentials", "pull-credentials", "pull-credentials",
-      "/aws/lambda/pull-credentials", "pull-credentials-errors", "pull-credentials-stale",
+      "/aws/lambda/pull-credentials", "pull-credentials-errors", "pull-credentials-expiry",
     ]
     error_message = "function, role, secret, rule, log group and alarms are named after name"
   }
@@ -408,7 +408,7 @@ run "create_false_creates_nothing_and_every_output_is_null" {
       length(aws_lambda_permission.eventbridge), length(aws_lambda_permission.secretsmanager),
       length(aws_lambda_function_event_invoke_config.this), length(aws_lambda_invocation.this),
       length(aws_secretsmanager_secret_rotation.this), length(aws_cloudwatch_metric_alarm.errors),
-      length(aws_cloudwatch_metric_alarm.staleness), length(aws_iam_role.eso),
+      length(aws_cloudwatch_metric_alarm.expiry), length(aws_iam_role.eso),
       length(aws_iam_role_policy.eso), length(aws_eks_pod_identity_association.eso),
       length(aws_secretsmanager_secret_policy.this),
     ] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
@@ -422,7 +422,7 @@ run "create_false_creates_nothing_and_every_output_is_null" {
       output.cloudwatch_log_group_name, output.cloudwatch_log_group_arn, output.region,
       output.trigger_mode, output.eventbridge_rule_arn, output.eventbridge_rule_name,
       output.rotation_enabled, output.registry_hosts, output.ecr_regions, output.ecr_registry_ids,
-      output.ecr_repository_arns, output.staleness_alarm_arn, output.errors_alarm_arn,
+      output.ecr_repository_arns, output.expiry_alarm_arn, output.errors_alarm_arn,
       output.cloudwatch_metric_namespace, output.eso_read_policy_json, output.eso_role_arn,
       output.eso_role_name, output.eso_pod_identity_association_arn,
     ] : value == null])
@@ -528,7 +528,7 @@ run "every_feature_on" {
 
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.staleness[0].alarm_actions == toset(["arn:aws:sns:eu-central-1:123456789012:oncall"])
+      aws_cloudwatch_metric_alarm.expiry[0].alarm_actions == toset(["arn:aws:sns:eu-central-1:123456789012:oncall"])
       && aws_cloudwatch_metric_alarm.errors[0].ok_actions == toset(["arn:aws:sns:eu-central-1:123456789012:oncall"])
     )
     error_message = "both alarms notify"
@@ -564,7 +564,7 @@ run "every_feature_on" {
       aws_iam_role.eso[0].tags.team == "platform",
       aws_cloudwatch_log_group.this[0].tags.team == "platform",
       aws_cloudwatch_event_rule.this[0].tags.team == "platform",
-      aws_cloudwatch_metric_alarm.staleness[0].tags.team == "platform",
+      aws_cloudwatch_metric_alarm.expiry[0].tags.team == "platform",
       aws_eks_pod_identity_association.eso[0].tags.team == "platform",
     ])
     error_message = "tags reach every resource that takes them"
@@ -579,36 +579,40 @@ run "alarms_can_be_turned_off" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.errors) == 0 && length(aws_cloudwatch_metric_alarm.staleness) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.errors) == 0 && length(aws_cloudwatch_metric_alarm.expiry) == 0
     error_message = "no alarms"
   }
 
   assert {
-    condition     = output.staleness_alarm_arn == null && output.errors_alarm_arn == null
+    condition     = output.expiry_alarm_arn == null && output.errors_alarm_arn == null
     error_message = "their outputs are null"
   }
 }
 
-run "the_staleness_alarm_is_built_on_the_success_metric" {
+run "the_expiry_alarm_watches_what_awscurrent_holds" {
   command = plan
 
   variables {
-    alarms = { staleness_window_hours = 9, errors_threshold = 3 }
+    alarms = { errors_threshold = 3 }
   }
 
+  # rate(6 hours), 60-second timeout: a window of 360 + 15 + 1 minutes; threshold: the window,
+  # 10 minutes for CloudWatch, 3 hours of warning. Behaviour: tests/terraform/test_alarms.py.
   assert {
     condition = (
-      aws_cloudwatch_metric_alarm.staleness[0].namespace == "ECRTokenRotator"
-      && aws_cloudwatch_metric_alarm.staleness[0].metric_name == "RefreshSuccess"
-      && jsonencode(aws_cloudwatch_metric_alarm.staleness[0].dimensions) == jsonencode({ FunctionName = "ecr-token-rotator" })
-      && aws_cloudwatch_metric_alarm.staleness[0].statistic == "Sum"
-      && aws_cloudwatch_metric_alarm.staleness[0].comparison_operator == "LessThanThreshold"
-      && aws_cloudwatch_metric_alarm.staleness[0].threshold == 1
-      && aws_cloudwatch_metric_alarm.staleness[0].period == 9 * 3600
-      && aws_cloudwatch_metric_alarm.staleness[0].treat_missing_data == "breaching"
+      aws_cloudwatch_metric_alarm.expiry[0].namespace == "ECRTokenRotator"
+      && aws_cloudwatch_metric_alarm.expiry[0].metric_name == "TokenSecondsToExpiry"
+      && jsonencode(aws_cloudwatch_metric_alarm.expiry[0].dimensions) == jsonencode({ FunctionName = "ecr-token-rotator" })
+      && aws_cloudwatch_metric_alarm.expiry[0].statistic == "Maximum"
+      && aws_cloudwatch_metric_alarm.expiry[0].comparison_operator == "LessThanThreshold"
+      && aws_cloudwatch_metric_alarm.expiry[0].period == 60
+      && aws_cloudwatch_metric_alarm.expiry[0].evaluation_periods == 376
+      && aws_cloudwatch_metric_alarm.expiry[0].datapoints_to_alarm == 376
+      && aws_cloudwatch_metric_alarm.expiry[0].threshold == (376 + 10 + 180) * 60
+      && aws_cloudwatch_metric_alarm.expiry[0].treat_missing_data == "breaching"
       && output.cloudwatch_metric_namespace == "ECRTokenRotator"
     )
-    error_message = "fewer than one RefreshSuccess (the function's EMF metric) per window, missing data breaching"
+    error_message = "TokenSecondsToExpiry (the function's EMF metric) below the threshold in every minute of the window, missing data breaching"
   }
 
   assert {
@@ -685,7 +689,7 @@ run "outputs_of_a_created_module" {
       && output.cloudwatch_log_group_arn == aws_cloudwatch_log_group.this[0].arn
       && output.eventbridge_rule_arn == aws_cloudwatch_event_rule.this[0].arn
       && output.eventbridge_rule_name == "ecr-token-rotator"
-      && output.staleness_alarm_arn == aws_cloudwatch_metric_alarm.staleness[0].arn
+      && output.expiry_alarm_arn == aws_cloudwatch_metric_alarm.expiry[0].arn
       && output.errors_alarm_arn == aws_cloudwatch_metric_alarm.errors[0].arn
       && output.eso_read_policy_json == data.aws_iam_policy_document.eso_read[0].json
       && output.eso_role_arn == null

@@ -50,7 +50,7 @@ def test_the_outputs_the_examples_build_on_exist():
         "eso_role_arn",
         "registry_hosts",
         "region",
-        "staleness_alarm_arn",
+        "expiry_alarm_arn",
     }
     assert expected <= set(OUTPUTS)
 

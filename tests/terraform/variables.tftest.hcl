@@ -146,10 +146,10 @@ run "accepts_the_lower_bounds" {
     log_level                              = "DEBUG"
     cloudwatch_log_group_retention_in_days = 1
     secret_recovery_window_in_days         = 0
-    schedule_expression                    = "rate(10 minutes)"
+    schedule_expression                    = "rate(30 minutes)"
     maximum_retry_attempts                 = 0
     maximum_event_age_in_seconds           = 60
-    alarms                                 = { staleness_window_hours = 1, errors_threshold = 1 }
+    alarms                                 = { expiry_warning_hours = 1, errors_threshold = 1 }
     vpc_config = {
       subnet_ids         = ["subnet-0abc1234"]
       security_group_ids = ["sg-0abc1234"]
@@ -171,7 +171,7 @@ run "accepts_the_upper_bounds" {
     schedule_expression                    = "rate(480 minutes)"
     maximum_retry_attempts                 = 2
     maximum_event_age_in_seconds           = 21600
-    alarms                                 = { staleness_window_hours = 11, errors_threshold = 5 }
+    alarms                                 = { expiry_warning_hours = 2, errors_threshold = 5 } # 480 + 15 + 15 minutes apart: room for 140
     on_failure_destination_arn             = "arn:aws:sns:eu-central-1:123456789012:failures"
   }
 }
@@ -184,7 +184,7 @@ run "accepts_the_middle_values" {
     cloudwatch_log_group_retention_in_days = 545
     secret_recovery_window_in_days         = 7
     schedule_expression                    = "rate(1 hour)"
-    alarms                                 = { staleness_window_hours = 2 }
+    alarms                                 = { expiry_warning_hours = 4 }
     on_failure_destination_arn             = "arn:aws:lambda:eu-central-1:123456789012:function:failures"
   }
 }
@@ -194,7 +194,7 @@ run "accepts_every_rate_in_hours" {
 
   variables {
     schedule_expression        = "rate(8 hours)"
-    alarms                     = { staleness_window_hours = 9 }
+    alarms                     = { expiry_warning_hours = 2 }
     on_failure_destination_arn = "arn:aws:events:eu-central-1:123456789012:event-bus/failures"
   }
 }
@@ -214,7 +214,16 @@ run "accepts_rotation_schedules_of_8_hours" {
   variables {
     trigger_mode                 = "rotation"
     rotation_schedule_expression = "rate(8 hours)"
-    alarms                       = { staleness_window_hours = 10 }
+    alarms                       = { expiry_warning_hours = 1 }
+  }
+}
+
+run "accepts_the_longest_warning_on_the_shortest_schedule" {
+  command = plan
+
+  variables {
+    schedule_expression = "rate(30 minutes)" # 46-minute window: room for 604 minutes
+    alarms              = { expiry_warning_hours = 10 }
   }
 }
 
@@ -459,7 +468,7 @@ run "rejects_abbreviations_and_empty_regions" {
     ecr_regions         = ["euc1"]
     secret_replicas     = [{ region = "" }]
     ecr_registry_ids    = ["arn:aws:iam::123456789012:root"]
-    schedule_expression = "rate(9 minutes)"
+    schedule_expression = "rate(10 minutes)"                                                   # the minimum before versions were counted
     probe_images        = ["123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:latest,other"] # a list
   }
 
@@ -467,6 +476,74 @@ run "rejects_abbreviations_and_empty_regions" {
     var.ecr_regions, var.secret_replicas, var.ecr_registry_ids, var.schedule_expression,
     var.probe_images,
   ]
+}
+
+# Region names end where the pattern ends: an Availability Zone, a trailing space or newline, a
+# third digit or a comma-joined list would otherwise plan (and reach the function's ECR_REGIONS).
+run "rejects_an_availability_zone_as_a_region" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1a"]
+    secret_replicas = [{ region = "eu-central-1a" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_with_a_trailing_space" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1 "]
+    secret_replicas = [{ region = "eu-west-1 " }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_with_a_trailing_newline" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1\n"]
+    secret_replicas = [{ region = "eu-west-1\n" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_number_of_three_digits" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-100"]
+    secret_replicas = [{ region = "eu-west-123" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_regions_joined_in_one_string" {
+  command = plan
+
+  variables {
+    ecr_regions     = ["eu-central-1,us-east-1"]
+    secret_replicas = [{ region = "eu-west-1/eu-west-2" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
+}
+
+run "rejects_a_region_with_a_leading_space" {
+  command = plan
+
+  variables {
+    ecr_regions     = [" eu-central-1"]
+    secret_replicas = [{ region = " eu-west-1" }]
+  }
+
+  expect_failures = [var.ecr_regions, var.secret_replicas]
 }
 
 run "rejects_repeated_regions_and_accounts" {
@@ -494,11 +571,11 @@ run "rejects_values_below_their_range" {
     cloudwatch_log_group_retention_in_days = 0
     secret_recovery_window_in_days         = 3
     trigger_mode                           = "cron"
-    schedule_expression                    = "rate(5 minutes)" # more often than Secrets Manager's one write per 10 minutes
-    rotation_schedule_expression           = "rate(3 hours)"   # below Secrets Manager's 4-hour minimum
+    schedule_expression                    = "rate(29 minutes)" # more than 48 runs (secret versions) a day
+    rotation_schedule_expression           = "rate(3 hours)"    # below Secrets Manager's 4-hour minimum
     maximum_retry_attempts                 = -1
     maximum_event_age_in_seconds           = 59
-    alarms                                 = { staleness_window_hours = 0 }
+    alarms                                 = { expiry_warning_hours = 0 }
     vpc_config                             = { subnet_ids = [], security_group_ids = ["sg-0abc"] }
   }
 
@@ -526,7 +603,7 @@ run "rejects_values_above_their_range" {
     rotation_schedule_expression           = "rate(9 hours)" # 9 + 1 hour of window is too close to 12
     maximum_retry_attempts                 = 3
     maximum_event_age_in_seconds           = 21601
-    alarms                                 = { staleness_window_hours = 12 }
+    alarms                                 = { staleness_window_hours = 8 } # removed with the staleness alarm: refused with a note
     vpc_config                             = { subnet_ids = ["subnet-0abc"], security_group_ids = [] }
   }
 
@@ -552,7 +629,7 @@ run "rejects_fractions_and_near_misses" {
     secret_recovery_window_in_days         = -1
     schedule_expression                    = "rate(481 minutes)"
     rotation_schedule_expression           = "rate(240 minutes)"
-    alarms                                 = { staleness_window_hours = 7.5 }
+    alarms                                 = { expiry_warning_hours = 2.5 }
     vpc_config                             = { subnet_ids = ["sg-0abc"], security_group_ids = ["sg-0abc"] }
   }
 

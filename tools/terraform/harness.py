@@ -606,12 +606,15 @@ class PlannedCalls:
     """A plan of one root module calling the module once per call, each in its own region.
 
     `outputs`: {call: {output name: value}}; `environments`: {call: the function's environment};
-    both empty where the plan failed. `errors`: the error messages of a failed plan (Terraform's
-    diagnostics name the file and line, not the module call, so they come as one list)."""
+    `resources`: {call: {address in the module, e.g. "aws_cloudwatch_metric_alarm.expiry[0]": its
+    planned values}}; all empty where the plan failed. `errors`: the error messages of a failed
+    plan (Terraform's diagnostics name the file and line, not the module call, so they come as one
+    list)."""
 
     outputs: dict[str, dict[str, Any]]
     environments: dict[str, dict[str, str]]
     errors: list[str]
+    resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def plan_module_calls(
@@ -619,12 +622,13 @@ def plan_module_calls(
     workdir: Path,
     *,
     outputs: Sequence[str] = (),
+    targets: Sequence[str] = ("aws_lambda_function.this",),
     major: int = 6,
 ) -> PlannedCalls:
-    """Plan {call: (provider region, module inputs)} offline, the function of each call and what
-    it depends on (-target): the module's logic up to its preconditions, in any partition the
-    stand-in knows (aws, aws-cn, aws-us-gov). A plan that fails with error messages returns
-    them rather than raising."""
+    """Plan {call: (provider region, module inputs)} offline, `targets` of each call (addresses in
+    the module; by default its function) and what they depend on (-target): the module's logic up
+    to its preconditions, in any partition the stand-in knows (aws, aws-cn, aws-us-gov). A plan
+    that fails with error messages returns them rather than raising."""
     terraform = offline_terraform()
     regions = sorted({region for region, _ in calls.values()})
     alias = {region: re.sub(r"[^a-z0-9]", "_", region) for region in regions}
@@ -642,8 +646,8 @@ def plan_module_calls(
             for name in outputs
         },
     )
-    targets = [f"-target=module.{call}.aws_lambda_function.this" for call in calls]
-    result = terraform.run("plan", "-json", "-out=tfplan", *targets, cwd=directory, ok_codes=(0, 1))
+    options = [f"-target=module.{call}.{target}" for call in calls for target in targets]
+    result = terraform.run("plan", "-json", "-out=tfplan", *options, cwd=directory, ok_codes=(0, 1))
     if result.returncode != 0:
         messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         errors = [
@@ -656,11 +660,17 @@ def plan_module_calls(
         return PlannedCalls({}, {}, errors)
     plan = json.loads(terraform.run("show", "-json", "tfplan", cwd=directory).stdout)
     planned_outputs = plan["planned_values"].get("outputs", {})
+    resources: dict[str, dict[str, dict[str, Any]]] = {call: {} for call in calls}
+    for module in plan["planned_values"]["root_module"].get("child_modules", []):
+        call = module["address"].removeprefix("module.")
+        for resource in module.get("resources", []):
+            address = resource["address"].removeprefix(f"{module['address']}.")
+            resources[call][address] = resource["values"]
     environments = {
-        module["address"].removeprefix("module."): resource["values"]["environment"][0]["variables"]
-        for module in plan["planned_values"]["root_module"].get("child_modules", [])
-        for resource in module.get("resources", [])
-        if resource["type"] == "aws_lambda_function"
+        call: values["environment"][0]["variables"]
+        for call, planned in resources.items()
+        for address, values in planned.items()
+        if address.startswith("aws_lambda_function.")
     }
     return PlannedCalls(
         outputs={
@@ -669,6 +679,7 @@ def plan_module_calls(
         },
         environments=environments,
         errors=[],
+        resources=resources,
     )
 
 
