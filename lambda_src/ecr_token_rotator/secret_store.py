@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
-from .document import parse_document
+from .document import EMPTY_DOCUMENT, Document, parse_document
 from .errors import PermissionDeniedError, RotatorError, SecretError, UnusableValueError
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class StoredDocument(NamedTuple):
 
     arn: str | None
     version_id: str | None
-    document: dict[str, Any]
+    document: Document
     stages: tuple[str, ...] = ()  # the version's staging labels when it was read
 
     def __repr__(self) -> str:
@@ -124,25 +124,32 @@ def _failed(
 
 
 def read_version(
-    secret_id: str, region: str, deadline: Deadline, *, version_id: str | None = None
+    secret_id: str,
+    region: str,
+    deadline: Deadline,
+    *,
+    version_id: str | None = None,
+    stage: str | None = None,
 ) -> StoredDocument:
-    """Read and parse AWSCURRENT, or the version `version_id`.
+    """Read and parse AWSCURRENT, or the version `version_id`, or the one labelled `stage`.
 
-    A version without a value reads as an empty document with `version_id` None. AWS answers
-    ResourceNotFoundException both for that and for a missing secret; the function does not need
-    to tell them apart here: writing to a missing secret fails with its own clear error, and a
-    rotation has already described the secret.
+    A version without a value (or a label on no version) reads as an empty document with
+    `version_id` None. AWS answers ResourceNotFoundException both for that and for a missing
+    secret (its message is not an interface): `describe` tells them apart where it matters.
     """
-    where = f"secret {secret_id} ({f'version {version_id}' if version_id else CURRENT})"
+    label = stage or CURRENT
+    where = f"secret {secret_id} ({f'version {version_id}' if version_id else label})"
     deadline.check("secretsmanager:GetSecretValue")
     request: dict[str, str] = {"SecretId": secret_id}  # no version given: AWSCURRENT
     if version_id:
         request["VersionId"] = version_id
+    if stage:
+        request["VersionStage"] = stage
     try:
         response = _client(region, deadline).get_secret_value(**request)
     except ClientError as e:
         if aws.error_code(e) == "ResourceNotFoundException":
-            return StoredDocument(arn=None, version_id=None, document={})
+            return StoredDocument(arn=None, version_id=None, document=EMPTY_DOCUMENT)
         raise _failed(e, "GetSecretValue", secret_id, region, deadline) from e
     except BotoCoreError as e:
         raise _failed(e, "GetSecretValue", secret_id, region, deadline) from e

@@ -13,7 +13,7 @@ from ecr_token_rotator.observability import (
     NOISY_LOGGERS,
     JsonFormatter,
     configure_logging,
-    emit_success_metric,
+    emit_metric,
     metric_line,
 )
 from tests.conftest import Harness
@@ -24,6 +24,7 @@ def test_metric_line_is_exactly_one_emf_document() -> None:
         function_name="ecr-token-rotator",
         secret_arn="arn:aws:secretsmanager:eu-central-1:123456789012:secret:s-AbCdEf",
         seconds_to_expiry=43190,
+        published=True,
         timestamp_ms=1795000000000,
     )
     assert line == (
@@ -37,7 +38,9 @@ def test_metric_line_is_exactly_one_emf_document() -> None:
 
 def test_emitted_line_goes_to_the_stream_unwrapped() -> None:
     stream = io.StringIO()
-    emit_success_metric(function_name="f", secret_arn="a", seconds_to_expiry=1, stream=stream)
+    emit_metric(
+        function_name="f", secret_arn="a", seconds_to_expiry=1, published=True, stream=stream
+    )
     [line] = stream.getvalue().splitlines()
     document = json.loads(line)
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ECRTokenRotator"

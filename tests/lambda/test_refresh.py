@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ecr_token_rotator import aws
-from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_STRING_CHARACTERS
+from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_VALUE_BYTES
 from ecr_token_rotator.errors import ConfigError, PublishConflictError, SecretTooLargeError
 from ecr_token_rotator.publish import MAX_PUBLISH_ATTEMPTS, WRITE_LABEL
 from tests.conftest import ACCOUNT_ID, REGION, Harness
@@ -224,7 +224,7 @@ def test_hosts_with_real_sized_passwords_are_written(
     hosts = len(regions.split(",")) * accounts
     assert len(result["registry_hosts"]) == hosts <= MAX_REGISTRY_HOSTS
     value = harness.secrets().get_secret_value(SecretId=arn)["SecretString"]
-    assert len(value) <= MAX_SECRET_STRING_CHARACTERS
+    assert len(value) <= MAX_SECRET_VALUE_BYTES
     assert len(json.loads(json.loads(value)["dockerconfigjson"])["auths"]) == hosts
 
 
@@ -262,9 +262,10 @@ def test_other_keys_that_leave_no_room_fail_the_size_check_and_write_nothing(
         harness.invoke()
 
     message = str(raised.value)
-    assert f"limit of {MAX_SECRET_STRING_CHARACTERS:,}" in message
+    assert f"limit of {MAX_SECRET_VALUE_BYTES:,} bytes" in message
     assert "12 registry host(s)" in message
-    assert re.search(r"would be \d{2},\d{3} characters", message)
+    assert re.search(r"would be \d{2},\d{3} bytes", message)
+    assert '"notes" (20,011 bytes)' in message  # the key that takes the room, named
     assert harness.snapshot(arn) == before
     listing = harness.secrets().list_secret_version_ids(SecretId=arn, IncludeDeprecated=True)
     assert [v["VersionId"] for v in listing["Versions"]] == [before.current_version_id]

@@ -56,10 +56,11 @@ def test_a_full_rotation_makes_the_new_version_current(
     ]
     assert [r["published"] for r in results] == [False, False, False, True]
     assert all(r["version_id"] == token for r in results)
-    # Exactly one metric line: for the step that published the credential.
-    assert [
-        json.loads(line)["RefreshSuccess"] for line in capsys.readouterr().out.splitlines()
-    ] == [1]
+    # The steps that read AWSCURRENT report what it holds; the one that published, a success.
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [m.get("RefreshSuccess") for m in metrics] == [None, 1]  # createSecret, finishSecret
+    assert metrics[0]["TokenSecondsToExpiry"] == 0  # the seed holds no usable credential
+    assert 11 * 3600 < metrics[1]["TokenSecondsToExpiry"] <= 12 * 3600
 
 
 def test_first_rotation_of_a_secret_without_a_value(
