@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -118,6 +119,20 @@ class Harness:
     def document(self, secret_id: str, **version: str) -> dict[str, Any]:
         response = self.secrets().get_secret_value(SecretId=secret_id, **version)
         return dict(json.loads(response["SecretString"]))
+
+    def issue_tokens_at(self, hours: float) -> None:
+        """ECR issues its tokens from now on as if `hours` from now (their expiry follows)."""
+        moment = datetime.now(UTC) + timedelta(hours=hours)
+        self.issued.clock = lambda: moment
+
+    def leave_pending_on_current(self, secret_id: str) -> str:
+        """Put AWSPENDING beside AWSCURRENT, where AWS's rotation templates (and older versions
+        of the function) end a rotation; returns that version."""
+        current = str(self.snapshot(secret_id).current_version_id)
+        self.secrets().update_secret_version_stage(
+            SecretId=secret_id, VersionStage="AWSPENDING", MoveToVersionId=current
+        )
+        return current
 
 
 @pytest.fixture

@@ -271,16 +271,6 @@ def test_a_move_whose_answer_was_lost_is_found_published(
     service.start(secret)  # and Secrets Manager accepts the next rotation
 
 
-def leave_pending_on_current(lab: FaultLab, secret: str) -> str:
-    """AWSPENDING beside AWSCURRENT, as AWS's rotation templates (and older versions of the
-    function) end a rotation."""
-    current = str(lab.snapshot(secret).current_version_id)
-    lab.secrets().update_secret_version_stage(
-        SecretId=secret, VersionStage="AWSPENDING", MoveToVersionId=current
-    )
-    return current
-
-
 def test_a_refresh_whose_move_answer_was_lost_still_removes_awspending(
     lab: FaultLab, service: RotationService, secret: str
 ) -> None:
@@ -290,7 +280,7 @@ def test_a_refresh_whose_move_answer_was_lost_still_removes_awspending(
     later RotateSecret would be refused."""
     with lab.exposure.watching():
         service.run(secret, service.start(secret), lab.invoke)
-    rotated = leave_pending_on_current(lab, secret)
+    rotated = lab.leave_pending_on_current(secret)
     lab.server.fail_after("UpdateSecretVersionStage")
     moves_before = lab.server.requests["UpdateSecretVersionStage"]
 
@@ -314,7 +304,7 @@ def test_a_refresh_superseded_by_another_writer_still_removes_awspending(
     and the version it set out to replace, no longer AWSCURRENT, loses AWSPENDING."""
     with lab.exposure.watching():
         service.run(secret, service.start(secret), lab.invoke)
-    rotated = leave_pending_on_current(lab, secret)
+    rotated = lab.leave_pending_on_current(secret)
 
     def copy_the_new_version() -> None:
         written = lab.secrets().get_secret_value(SecretId=secret, VersionStage=WRITE_LABEL)

@@ -5,7 +5,6 @@ is run and its whole output searched for the secret material it handled."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -157,11 +156,6 @@ def test_the_cli_reveals_nothing(
     check(harness, caplog, capsys)
 
 
-def issued_at(harness: Harness, hours: float) -> None:
-    moment = datetime.now(UTC) + timedelta(hours=hours)
-    harness.issued.clock = lambda: moment
-
-
 def test_a_retry_that_publishes_the_failed_runs_version_reveals_nothing(
     harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -186,17 +180,17 @@ def test_superseded_runs_and_a_failed_clean_up_reveal_nothing(
     service = RotationService(ACCOUNT_ID, REGION)
     service.enable(arn, schedule="rate(4 hours)")
     harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
-    issued_at(harness, hours=-8)
+    harness.issue_tokens_at(hours=-8)
     token = service.start(arn)
 
     reset_capture(caplog)
     results = service.run(arn, token, harness.invoke, steps=("createSecret", "testSecret"))
-    issued_at(harness, hours=0)
+    harness.issue_tokens_at(hours=0)
     fail_calls("UpdateSecretVersionStage", 2)  # the removal of AWSPENDING after the publication
     with pytest.raises(SecretError) as raised:  # a pending credential too old: fresh tokens
         service.run(arn, token, harness.invoke, steps=("finishSecret",))
     results += service.run(arn, token, harness.invoke, steps=("finishSecret",))
-    issued_at(harness, hours=-1)
+    harness.issue_tokens_at(hours=-1)
     results.append(harness.invoke({}))  # older tokens than AWSCURRENT's: superseded
 
     assert results[-1]["published"] is False

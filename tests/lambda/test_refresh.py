@@ -318,12 +318,6 @@ def test_a_secret_that_keeps_changing_ends_the_run_cleanly_and_reverts_nothing(
 # ---- publishing only moves forward ---------------------------------------------------------
 
 
-def issued_at(harness: Harness, hours: float) -> None:
-    """Tokens issued from now on are issued `hours` from now (the patched ECR's clock)."""
-    moment = datetime.now(UTC) + timedelta(hours=hours)
-    harness.issued.clock = lambda: moment
-
-
 def events(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.event  # type: ignore[attr-defined]
@@ -340,10 +334,10 @@ def test_a_credential_older_than_awscurrents_is_not_published(
     superseded, which is not a failure."""
     arn = harness.create_secret(value={"team": "platform"})
     harness.configure(SECRET_ID=arn)
-    issued_at(harness, hours=1)
+    harness.issue_tokens_at(hours=1)
     newer = harness.invoke()
     before, versions_before = harness.snapshot(arn), version_ids(harness, arn)
-    issued_at(harness, hours=0)
+    harness.issue_tokens_at(hours=0)
     reset_capture(caplog)
     capsys.readouterr()
 
@@ -366,9 +360,9 @@ def test_other_registry_hosts_are_a_configuration_change_and_are_published(
 ) -> None:
     arn = harness.create_secret(value={"team": "platform"})
     harness.configure(SECRET_ID=arn)
-    issued_at(harness, hours=1)
+    harness.issue_tokens_at(hours=1)
     harness.invoke()
-    issued_at(harness, hours=0)
+    harness.issue_tokens_at(hours=0)
     harness.configure(SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1")
 
     result = harness.invoke()
@@ -438,9 +432,9 @@ def test_a_retry_writes_anew_when_the_unpublished_version_is_over_an_hour_older(
 ) -> None:
     arn = harness.create_secret(value=SEED_DOCUMENT)
     harness.configure(SECRET_ID=arn)
-    issued_at(harness, hours=-2)
+    harness.issue_tokens_at(hours=-2)
     written = fail_the_move_once(harness, arn)
-    issued_at(harness, hours=0)
+    harness.issue_tokens_at(hours=0)
 
     result = harness.invoke()
 

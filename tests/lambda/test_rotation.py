@@ -496,12 +496,6 @@ def test_a_rotation_event_without_a_secret_id_names_the_configured_secret(
 # ---- publishing only moves forward ---------------------------------------------------------
 
 
-def issued_at(harness: Harness, hours: float) -> None:
-    """Tokens issued from now on are issued `hours` from now (the patched ECR's clock)."""
-    moment = datetime.now(UTC) + timedelta(hours=hours)
-    harness.issued.clock = lambda: moment
-
-
 def test_a_refresh_during_a_rotation_is_not_reverted_by_its_finish(
     harness: Harness, service: RotationService, secret: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -510,7 +504,7 @@ def test_a_refresh_during_a_rotation_is_not_reverted_by_its_finish(
     service.enable(secret, schedule="rate(4 hours)")
     token = service.start(secret)
     service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
-    issued_at(harness, hours=1)
+    harness.issue_tokens_at(hours=1)
     refreshed = harness.invoke({})  # T2: expires an hour after T1
     capsys.readouterr()
 
@@ -538,11 +532,11 @@ def test_a_pending_credential_too_old_for_the_next_rotation_is_replaced_by_fresh
     probes and publishes fresh tokens through the compare-and-swap instead."""
     service.enable(secret, schedule="rate(4 hours)")
     harness.configure(SECRET_ID=secret, PROBE_IMAGES=f"{HOST}/team/app:1.0")
-    issued_at(harness, hours=-8)  # createSecret ran 8 hours ago: its token has 4 hours left
+    harness.issue_tokens_at(hours=-8)  # createSecret ran 8 hours ago: its token has 4 hours left
     token = service.start(secret)
     service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret"))
     pending = harness.document(secret, VersionId=token)
-    issued_at(harness, hours=0)
+    harness.issue_tokens_at(hours=0)
 
     results = service.run(
         secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret")
@@ -570,10 +564,10 @@ def test_a_retried_finish_after_fresh_tokens_were_published_writes_nothing_more(
     """The step that published fresh tokens failed removing AWSPENDING; Secrets Manager's retry
     finds a credential in AWSCURRENT that lasts and only ends the rotation."""
     service.enable(secret, schedule="rate(4 hours)")
-    issued_at(harness, hours=-8)
+    harness.issue_tokens_at(hours=-8)
     token = service.start(secret)
     service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
-    issued_at(harness, hours=0)
+    harness.issue_tokens_at(hours=0)
     removals = fail_calls(
         "UpdateSecretVersionStage", 2
     )  # the move succeeds, removing AWSPENDING fails
@@ -597,21 +591,11 @@ def test_a_retried_finish_after_fresh_tokens_were_published_writes_nothing_more(
     service.start(secret)
 
 
-def leave_pending_on_current(harness: Harness, secret: str) -> str:
-    """AWSPENDING beside AWSCURRENT, as AWS's rotation templates (and older versions of the
-    function) end a rotation."""
-    current = str(harness.snapshot(secret).current_version_id)
-    harness.secrets().update_secret_version_stage(
-        SecretId=secret, VersionStage="AWSPENDING", MoveToVersionId=current
-    )
-    return current
-
-
 def test_a_refresh_removes_awspending_from_the_version_it_replaces(
     harness: Harness, service: RotationService, secret: str
 ) -> None:
     service.run(secret, service.start(secret), harness.invoke)
-    rotated = leave_pending_on_current(harness, secret)
+    rotated = harness.leave_pending_on_current(secret)
 
     result = harness.invoke({})
 
@@ -631,7 +615,7 @@ def test_a_failed_removal_of_awspending_after_publishing_is_a_warning(
     """AWSCURRENT moved: the run is a success (a failure would be retried and write yet another
     version); the warning says how to remove the label that now blocks rotations."""
     service.run(secret, service.start(secret), harness.invoke)
-    rotated = leave_pending_on_current(harness, secret)
+    rotated = harness.leave_pending_on_current(secret)
     capsys.readouterr()
     failures = fail_calls("UpdateSecretVersionStage", 2)
 
