@@ -181,9 +181,9 @@ def read_and_fetch(
     return state, credentials
 
 
-def compose(existing: Document, credential: Credential, secret: str) -> str:
-    """The value to write: `existing` with the credential's keys, within Secrets Manager's limit."""
-    document = merge_document(existing, credential)
+def compose(document: Document, credential: Credential, secret: str) -> str:
+    """The value to write for `document` (a merge of `credential`), within Secrets Manager's
+    limit."""
     serialized = serialize_document(document)
     check_size(document, serialized, credential, secret)
     return serialized
@@ -262,12 +262,23 @@ def _as_fresh(current: StoredDocument, credential: Credential) -> Credential | N
     return None
 
 
+def _stated_expiry(current: StoredDocument) -> datetime | None:
+    """The `expires_at` AWSCURRENT states, unchecked (a cheap first look)."""
+    stated = current.document.values.get("expires_at")
+    try:
+        return datetime.fromisoformat(stated) if isinstance(stated, str) else None
+    except ValueError:
+        return None
+
+
 def _fresher(current: StoredDocument, credential: Credential) -> Credential | None:
     """The credential AWSCURRENT holds when it expires later than `credential` (same hosts)."""
+    own = _whole_seconds(credential.expires_at)
+    stated = _stated_expiry(current)
+    if stated is None or stated.tzinfo is None or stated <= own:
+        return None  # the usual case, decided without checking AWSCURRENT's whole credential
     held = held_credential(current, credential)
-    if held is not None and held.expires_at > _whole_seconds(credential.expires_at):
-        return held
-    return None
+    return held if held is not None and held.expires_at > own else None
 
 
 def reusable(state: SecretState, fresh: Credential) -> tuple[Credential, Prepared] | None:
@@ -322,7 +333,7 @@ def publish(
         if prepared is not None and document.texts == prepared.document.texts:
             version_id = prepared.version_id
         else:
-            serialized = compose(current.document, credential, secret_id)
+            serialized = compose(document, credential, secret_id)
             written = secret_store.write_version(
                 secret_id, region, serialized, deadline, stages=(WRITE_LABEL,)
             )

@@ -47,7 +47,13 @@ from . import secret_store
 from .config import Settings, region_of_secret
 from .credentials import TOKEN_LIFETIME, format_timestamp
 from .deadline import Deadline
-from .document import Credential, credential_from_entries, read_credential, registry_entries
+from .document import (
+    Credential,
+    credential_from_entries,
+    merge_document,
+    read_credential,
+    registry_entries,
+)
 from .errors import REPAIR_HINT, RotationStateError, RotatorError, UnusableValueError
 from .events import RotationEvent
 from .publish import (
@@ -226,7 +232,7 @@ def run_create_secret(ctx: StepContext) -> RunResult:
     credential = credential_from_entries(
         registry_entries(region_credentials, settings.registry_ids, settings.hosts)
     )
-    serialized = compose(current.document, credential, ctx.secret_arn)
+    serialized = compose(merge_document(current.document, credential), credential, ctx.secret_arn)
     first_value = current.version_id is None
     # The secret's first version becomes AWSCURRENT as it is written (AWS attaches the label by
     # itself), before testSecret could probe it: so probe it now.
