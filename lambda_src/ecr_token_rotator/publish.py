@@ -286,7 +286,11 @@ def reusable(state: SecretState, fresh: Credential) -> tuple[Credential, Prepare
     publishing it as it is serves as well as `fresh` (just fetched and verified): the same hosts,
     tokens no more than REUSE_TOLERANCE older, fresher than what AWSCURRENT holds, and a document
     that is exactly a fresh merge into AWSCURRENT's (so no other writer's member is lost). Its
-    credential was probed before it was written."""
+    credential was probed before it was written.
+
+    A concurrent run's version, read between its write and its move, qualifies too: both runs
+    then publish that one version (no other is written), and both report it.
+    """
     unpublished = state.unpublished
     if unpublished is None or unpublished.version_id is None:
         return None
@@ -294,10 +298,11 @@ def reusable(state: SecretState, fresh: Credential) -> tuple[Credential, Prepare
         written = read_credential(unpublished.document.values, "the unpublished version")
     except UnusableValueError:
         return None
+    held = held_credential(state.current, written)
     if (
         written.auths.keys() != fresh.auths.keys()
         or written.expires_at < fresh.expires_at - REUSE_TOLERANCE
-        or _as_fresh(state.current, written) is not None
+        or (held is not None and held.expires_at >= written.expires_at)
         or merge_document(state.current.document, written).texts != unpublished.document.texts
     ):
         return None

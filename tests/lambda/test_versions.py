@@ -36,6 +36,8 @@ SCHEDULE = timedelta(minutes=30)  # the module's shortest schedule_expression: r
 ROTATION = timedelta(hours=4)  # the shortest rotation_schedule_expression: rate(4 hours)
 LAMBDA_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))  # async invoke, function errors
 SECRETS_MANAGER_BUDGET = 100  # outdated versions are deleted only past this many
+# terraform apply after the n-th scheduled event: how long after it
+APPLIES = {8: timedelta(minutes=2), 20: timedelta(minutes=7), 44: timedelta(minutes=20)}
 
 
 def worst_case(events: int, apply_or_manual: int, rotations: int, other_writes: int) -> int:
@@ -158,8 +160,8 @@ def test_a_day_on_the_shortest_schedule_stays_within_the_documented_bound(
             other_writes += 1
         runs += invoke_async(time, {"source": "aws.events", "detail-type": "Scheduled Event"})
         events += 1
-        if events in (8, 20, 44):  # terraform apply changes the function
-            time.advance(timedelta(minutes=7))
+        if events in APPLIES:  # terraform apply changes the function, minutes after the event
+            time.advance(APPLIES[events])
             deny_the_move(times=2)
             handler.lambda_handler(dict(TERRAFORM_APPLY_EVENT), Context(time))
             apply_invocations += 1
