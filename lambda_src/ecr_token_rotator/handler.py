@@ -22,7 +22,7 @@ from .errors import REPAIR_HINT, RotatorError
 from .events import RefreshRequest, parse_event
 from .observability import configure_logging, emit_metric, failure_fields
 from .refresh import refresh_during_apply, refresh_secret
-from .result import CurrentWatch
+from .result import RunRecord
 
 if TYPE_CHECKING:
     from .probe import RegistryTransport
@@ -61,7 +61,7 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
     deadline = Deadline.for_invocation(context)
     configure_logging("INFO")
     secret_id: str | None = None
-    watch = CurrentWatch()  # what AWSCURRENT holds, for the metric of every run that read it
+    record = RunRecord()  # what AWSCURRENT holds, for the metric of every run that read it
     try:
         settings = _settings(tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
         secret_id = settings.secret_id
@@ -72,18 +72,18 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
         if not isinstance(request, RefreshRequest):
             from .rotation import rotate  # noqa: PLC0415 - scheduled runs never load it
 
-            result = rotate(request, settings, transport, deadline, user_agent=agent, watch=watch)
+            result = rotate(request, settings, transport, deadline, user_agent=agent, record=record)
         elif request.during_apply:
             result = refresh_during_apply(
-                settings, transport, deadline, user_agent=agent, watch=watch
+                settings, transport, deadline, user_agent=agent, record=record
             )
         else:
-            result = refresh_secret(settings, transport, deadline, user_agent=agent, watch=watch)
+            result = refresh_secret(settings, transport, deadline, user_agent=agent, record=record)
     except RotatorError as e:
         _log_failure(e, event, secret_id, deadline)
-        _emit_metric(watch, context, secret_id, published=False)
+        _emit_metric(record, context, secret_id, published=False)
         raise
-    _emit_metric(watch, context, secret_id, published=result.published)
+    _emit_metric(record, context, secret_id, published=result.published)
     logger.info("run complete", extra={"event": "run_complete", **result.to_response()})
     return result.to_response()
 
@@ -104,9 +104,9 @@ def _log_failure(
 
 
 def _emit_metric(
-    watch: CurrentWatch, context: object, secret_id: str | None, *, published: bool
+    record: RunRecord, context: object, secret_id: str | None, *, published: bool
 ) -> None:
-    seconds = watch.seconds_to_expiry(datetime.now(UTC))
+    seconds = record.seconds_to_expiry(datetime.now(UTC))
     if seconds is None:  # AWSCURRENT was never read: no datapoint (the alarm counts it breaching)
         return
     function_name = getattr(context, "function_name", None) or os.environ.get(
@@ -114,7 +114,7 @@ def _emit_metric(
     )
     emit_metric(
         function_name=function_name,
-        secret_arn=watch.secret_arn or secret_id or "",
+        secret_arn=record.secret_arn or secret_id or "",
         seconds_to_expiry=seconds,
         published=published,
     )

@@ -56,7 +56,7 @@ from .document import (
 )
 from .endpoints import HostPlan
 from .errors import REPAIR_HINT, PublishConflictError, RotatorError, UnusableValueError
-from .result import CurrentWatch
+from .result import RunRecord
 from .secret_store import CURRENT, PENDING, LabelMoveRefused, StoredDocument
 
 if TYPE_CHECKING:
@@ -74,6 +74,11 @@ CONCURRENT_REFRESH_TOLERANCE = timedelta(minutes=5)
 # expires no more than this before the freshly fetched one: it then still lasts 11 of a token's 12
 # hours, longer than the longest schedule (8 hours) plus ESO's refresh, and it spares a version.
 REUSE_TOLERANCE = timedelta(hours=1)
+# A run moves AWSCURRENT right after its write, in one AWS call whose attempts and timeouts
+# botocore bounds (24 s at most, deadline.py). A version another invocation wrote longer ago than
+# this and that is still not AWSCURRENT will not be published by its writer any more: publishing
+# it is no race with a run still at work. (Lambda retries a failed event a minute later.)
+SETTLED_AFTER = timedelta(seconds=30)
 
 
 class CredentialExpiringError(UnusableValueError):
@@ -110,7 +115,7 @@ def read_state(
     deadline: Deadline,
     *,
     by_own_label: bool,
-    watch: CurrentWatch,
+    record: RunRecord,
 ) -> SecretState:
     """AWSCURRENT, and with `by_own_label` (a refresh) the version under WRITE_LABEL.
 
@@ -128,17 +133,17 @@ def read_state(
         except UnusableValueError:
             labelled = None  # not a document of the function's: no version to reuse
         if labelled is not None and CURRENT in labelled.stages:
-            watch.saw(labelled)
+            record.saw(labelled)
             return SecretState(labelled)
     try:
         current = secret_store.read_version(secret_id, region, deadline)
     except UnusableValueError:
-        watch.saw_unusable()
+        record.saw_unusable()
         raise
     unpublished = labelled if labelled is not None and labelled.version_id is not None else None
     if by_own_label and current.version_id is None and unpublished is None:
         secret_store.describe(secret_id, region, deadline)  # raises when the secret is missing
-    watch.saw(current)
+    record.saw(current)
     return SecretState(current, unpublished)
 
 
@@ -150,7 +155,7 @@ def read_and_fetch(
     *,
     now: datetime,
     deadline: Deadline,
-    watch: CurrentWatch,
+    record: RunRecord,
     by_own_label: bool = True,
 ) -> tuple[SecretState, list[RegistryCredential]]:
     """The secret (read on this thread, see `read_state`) while every ECR region's token, and ECR
@@ -158,7 +163,7 @@ def read_and_fetch(
     whatever fails; the secret's problem comes first."""
     fetching = ecr.start_fetching(ecr_regions, hosts, now, deadline, _shared_pool())
     try:
-        state = read_state(secret_id, region, deadline, by_own_label=by_own_label, watch=watch)
+        state = read_state(secret_id, region, deadline, by_own_label=by_own_label, record=record)
     except RotatorError as read_error:
         try:
             fetching.result()
@@ -281,18 +286,29 @@ def _fresher(current: StoredDocument, credential: Credential) -> Credential | No
     return held if held is not None and held.expires_at > own else None
 
 
-def reusable(state: SecretState, fresh: Credential) -> tuple[Credential, Prepared] | None:
-    """The version under WRITE_LABEL that an earlier attempt wrote and never published, when
-    publishing it as it is serves as well as `fresh` (just fetched and verified): the same hosts,
-    tokens no more than REUSE_TOLERANCE older, fresher than what AWSCURRENT holds, and a document
-    that is exactly a fresh merge into AWSCURRENT's (so no other writer's member is lost). Its
-    credential was probed before it was written.
+def _settled(version: StoredDocument, record: RunRecord, now: datetime) -> bool:
+    """Has the writer of `version` finished with it (an earlier attempt of this invocation, or
+    another invocation longer than SETTLED_AFTER ago)?"""
+    if version.version_id in record.written:
+        return True
+    return version.created_at is not None and now - version.created_at >= SETTLED_AFTER
 
-    A concurrent run's version, read between its write and its move, qualifies too: both runs
-    then publish that one version (no other is written), and both report it.
-    """
+
+def reusable(
+    state: SecretState, fresh: Credential, record: RunRecord, now: datetime
+) -> tuple[Credential, Prepared] | None:
+    """The version under WRITE_LABEL that an earlier attempt wrote and never published, when
+    publishing it as it is serves as well as `fresh` (just fetched and verified): its writer is
+    done with it (not a concurrent run between its write and its move), the same hosts, tokens no
+    more than REUSE_TOLERANCE older, fresher than what AWSCURRENT holds, and a document that is
+    exactly a fresh merge into AWSCURRENT's (so no other writer's member is lost). Its credential
+    was probed before it was written."""
     unpublished = state.unpublished
-    if unpublished is None or unpublished.version_id is None:
+    if (
+        unpublished is None
+        or unpublished.version_id is None
+        or not _settled(unpublished, record, now)
+    ):
         return None
     try:
         written = read_credential(unpublished.document.values, "the unpublished version")
@@ -317,11 +333,11 @@ def publish(
     deadline: Deadline,
     *,
     prepared: Prepared | None = None,
-    watch: CurrentWatch | None = None,
+    record: RunRecord | None = None,
 ) -> Publication:
     """Make `credential`, merged into whatever AWSCURRENT holds, the secret's AWSCURRENT, unless
     AWSCURRENT already holds a fresher credential for the same hosts (then: superseded)."""
-    watch = watch or CurrentWatch()
+    record = record or RunRecord()
     for attempt in range(1, MAX_PUBLISH_ATTEMPTS + 1):
         secret_arn = current.arn or secret_id
         document = merge_document(current.document, credential)
@@ -343,9 +359,10 @@ def publish(
                 secret_id, region, serialized, deadline, stages=(WRITE_LABEL,)
             )
             secret_arn, version_id = written.arn, written.version_id
+            record.written.add(version_id)
             _log_written(secret_arn, version_id, credential)
             if CURRENT in written.stages:  # the secret's first value: AWS made it current
-                watch.published(secret_arn, credential)
+                record.published(secret_arn, credential)
                 return Publication(secret_arn, version_id, None, attempt, credential.expires_at)
         try:
             secret_store.move_label(
@@ -358,9 +375,9 @@ def publish(
             )
         except LabelMoveRefused as refusal:
             latest = secret_store.read_version(secret_id, region, deadline)
-            watch.saw(latest)
+            record.saw(latest)
             if latest.version_id == version_id:  # an earlier attempt of this call moved it
-                watch.published(secret_arn, credential)
+                record.published(secret_arn, credential)
                 _remove_leftover_pending(secret_id, region, current, deadline)
                 return Publication(
                     secret_arn, version_id, current.version_id, attempt, credential.expires_at
@@ -395,7 +412,7 @@ def publish(
             )
             current = latest
             continue
-        watch.published(secret_arn, credential)
+        record.published(secret_arn, credential)
         _remove_leftover_pending(secret_id, region, current, deadline)
         return Publication(
             secret_arn, version_id, current.version_id, attempt, credential.expires_at

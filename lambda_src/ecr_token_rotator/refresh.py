@@ -30,7 +30,7 @@ from .deadline import Deadline
 from .document import Credential, credential_from_entries, registry_entries
 from .errors import PermissionDeniedError, RotatorError
 from .publish import Publication, publish, read_and_fetch, reusable, verify
-from .result import CurrentWatch, RunResult
+from .result import RunRecord, RunResult
 
 if TYPE_CHECKING:
     from .probe import RegistryTransport
@@ -50,13 +50,19 @@ def publish_fresh_credential(
     *,
     user_agent: str,
     now: datetime,
-    watch: CurrentWatch,
+    record: RunRecord,
 ) -> tuple[Publication, Credential]:
     """Fetch, verify and probe fresh tokens and publish them (or the version an earlier attempt
     wrote with tokens about as fresh) with the compare-and-swap: a refresh, and rotation's
     finishSecret when the pending credential is too old to publish."""
     state, region_credentials = read_and_fetch(
-        secret_id, region, settings.regions, settings.hosts, now=now, deadline=deadline, watch=watch
+        secret_id,
+        region,
+        settings.regions,
+        settings.hosts,
+        now=now,
+        deadline=deadline,
+        record=record,
     )
     fresh = credential_from_entries(
         registry_entries(region_credentials, settings.registry_ids, settings.hosts)
@@ -71,9 +77,9 @@ def publish_fresh_credential(
         user_agent=user_agent,
         names=settings.names,
     )
-    earlier = reusable(state, fresh)
+    earlier = reusable(state, fresh, record, now)
     if earlier is None:
-        return publish(secret_id, region, fresh, state.current, deadline, watch=watch), fresh
+        return publish(secret_id, region, fresh, state.current, deadline, record=record), fresh
     credential, prepared = earlier
     verify(credential, f"version {prepared.version_id} of {secret_id}", now, deadline)
     logger.info(
@@ -87,7 +93,7 @@ def publish_fresh_credential(
         },
     )
     publication = publish(
-        secret_id, region, credential, state.current, deadline, prepared=prepared, watch=watch
+        secret_id, region, credential, state.current, deadline, prepared=prepared, record=record
     )
     return publication, credential
 
@@ -99,7 +105,7 @@ def refresh_secret(
     *,
     user_agent: str = "",
     now: datetime | None = None,
-    watch: CurrentWatch | None = None,
+    record: RunRecord | None = None,
 ) -> RunResult:
     publication, credential = publish_fresh_credential(
         settings.secret_id,
@@ -109,7 +115,7 @@ def refresh_secret(
         deadline,
         user_agent=user_agent,
         now=now or datetime.now(UTC),
-        watch=watch or CurrentWatch(),
+        record=record or RunRecord(),
     )
     if not publication.superseded:
         logger.info(
@@ -139,7 +145,7 @@ def refresh_during_apply(
     *,
     user_agent: str = "",
     now: datetime | None = None,
-    watch: CurrentWatch | None = None,
+    record: RunRecord | None = None,
 ) -> RunResult:
     """A refresh that treats AccessDenied as IAM propagation still in progress, within the
     deadline: a new attempt is started only while one AWS call's worst case fits after the wait."""
@@ -149,7 +155,7 @@ def refresh_during_apply(
     while True:
         try:
             return refresh_secret(
-                settings, transport, deadline, user_agent=user_agent, now=now, watch=watch
+                settings, transport, deadline, user_agent=user_agent, now=now, record=record
             )
         except RotatorError as error:
             if error.denied_action is None:

@@ -1,6 +1,6 @@
 """What a run reports: returned to the caller, logged, and stored by Terraform's
 `aws_lambda_invocation` in state, so it never holds a token, password or `auth` value; and what
-AWSCURRENT holds once the run is over, for the metric (`CurrentWatch`)."""
+an invocation saw of the secret and wrote to it (`RunRecord`)."""
 
 from __future__ import annotations
 
@@ -41,22 +41,33 @@ class RunResult(NamedTuple):
         return response
 
 
-class CurrentWatch:
-    """What AWSCURRENT holds, as far as the run has seen: each read of AWSCURRENT and each
-    publication updates it, so that a run that fails after reading the secret still knows what
-    the clusters get (the metric `TokenSecondsToExpiry` reports it for published, superseded and
-    failed runs alike). Holds a document, never shows it."""
+class RunRecord:
+    """What one invocation saw of the secret and wrote to it, across all its attempts.
 
-    __slots__ = ("_document", "_expires_at", "secret_arn", "seen")
+    - What AWSCURRENT holds, as far as the invocation has seen: each read of AWSCURRENT and each
+      publication updates it, so that a run that fails after reading the secret still knows what
+      the clusters get (the metric `TokenSecondsToExpiry` reports it for published, superseded
+      and failed runs alike).
+    - The versions it wrote (`written`): an attempt that failed after its write has ended, so a
+      later attempt of the same invocation may publish that version however young it is.
+
+    Holds a document, never shows it.
+    """
+
+    __slots__ = ("_document", "_expires_at", "secret_arn", "seen", "written")
 
     def __init__(self) -> None:
         self.seen = False  # AWSCURRENT was read (or written) by the run
         self.secret_arn: str | None = None
         self._document: Document | None = None  # read, not yet checked
         self._expires_at: datetime | None = None
+        self.written: set[str] = set()  # version ids
 
     def __repr__(self) -> str:
-        return f"CurrentWatch(seen={self.seen!r}, secret_arn={self.secret_arn!r})"
+        return (
+            f"RunRecord(seen={self.seen!r}, secret_arn={self.secret_arn!r}, "
+            f"written={sorted(self.written)!r})"
+        )
 
     def saw(self, current: StoredDocument) -> None:
         """AWSCURRENT as read (a secret without a value reads as an empty document)."""

@@ -68,7 +68,7 @@ from .publish import (
     verify,
 )
 from .refresh import publish_fresh_credential
-from .result import CurrentWatch, RunResult
+from .result import RunRecord, RunResult
 from .secret_store import CURRENT, PENDING, StoredDocument
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class StepContext(NamedTuple):
     deadline: Deadline
     user_agent: str
     now: datetime
-    watch: CurrentWatch
+    record: RunRecord
 
     @property
     def where(self) -> str:
@@ -225,7 +225,7 @@ def run_create_secret(ctx: StepContext) -> RunResult:
         settings.hosts,
         now=ctx.now,
         deadline=ctx.deadline,
-        watch=ctx.watch,
+        record=ctx.record,
         by_own_label=False,
     )
     current = state.current
@@ -299,7 +299,7 @@ def run_finish_secret(ctx: StepContext) -> RunResult:
     pending, credential = _require_pending(ctx)
     needed = lifetime_needed(ctx.rules)
     current = read_state(
-        ctx.secret_arn, ctx.region, ctx.deadline, by_own_label=False, watch=ctx.watch
+        ctx.secret_arn, ctx.region, ctx.deadline, by_own_label=False, record=ctx.record
     ).current
     if credential.expires_at - ctx.now >= needed:
         publication = publish(
@@ -309,7 +309,7 @@ def run_finish_secret(ctx: StepContext) -> RunResult:
             current,
             ctx.deadline,
             prepared=Prepared(ctx.event.token, pending.document),
-            watch=ctx.watch,
+            record=ctx.record,
         )
     else:
         publication, credential = _publish_instead_of_old_pending(ctx, current, credential, needed)
@@ -386,7 +386,7 @@ def _publish_instead_of_old_pending(
         ctx.deadline,
         user_agent=ctx.user_agent,
         now=ctx.now,
-        watch=ctx.watch,
+        record=ctx.record,
     )
 
 
@@ -451,7 +451,7 @@ def rotate(
     *,
     user_agent: str = "",
     now: datetime | None = None,
-    watch: CurrentWatch | None = None,
+    record: RunRecord | None = None,
 ) -> RunResult:
     region = region_of_secret(event.secret_id, settings.home_region)
     metadata = secret_store.describe(event.secret_id, region, deadline)
@@ -489,7 +489,7 @@ def rotate(
         deadline=deadline,
         user_agent=user_agent,
         now=now or datetime.now(UTC),
-        watch=watch or CurrentWatch(),
+        record=record or RunRecord(),
     )
     # AWSCURRENT and AWSPENDING together on this version: finishSecret moved the label (or it was
     # the secret's first value), and Secrets Manager is retrying finishSecret; run it to report.

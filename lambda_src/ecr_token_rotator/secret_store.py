@@ -7,6 +7,7 @@ AccessDenied, the IAM action the role lacks. Values are never logged.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,11 +36,12 @@ class StoredDocument(NamedTuple):
     version_id: str | None
     document: Document
     stages: tuple[str, ...] = ()  # the version's staging labels when it was read
+    created_at: datetime | None = None  # when Secrets Manager created the version
 
     def __repr__(self) -> str:
         return (
             f"StoredDocument(arn={self.arn!r}, version_id={self.version_id!r}, "
-            f"stages={self.stages!r})"
+            f"stages={self.stages!r}, created_at={self.created_at!r})"
         )
 
 
@@ -164,6 +166,7 @@ def read_version(
         version_id=response["VersionId"],
         document=parse_document(secret_string, where),
         stages=tuple(response.get("VersionStages", ())),
+        created_at=response.get("CreatedDate"),
     )
 
 

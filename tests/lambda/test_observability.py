@@ -20,7 +20,7 @@ from ecr_token_rotator.observability import (
     emit_metric,
     metric_line,
 )
-from ecr_token_rotator.result import CurrentWatch
+from ecr_token_rotator.result import RunRecord
 from ecr_token_rotator.secret_store import StoredDocument
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import HOST
@@ -176,10 +176,10 @@ def test_a_failed_rotation_step_reports_what_awscurrent_holds(
 
 
 def test_the_watch_shows_no_document() -> None:
-    watch = CurrentWatch()
-    watch.saw(StoredDocument("arn", "v1", parse_document('{"password": "hunter2"}', "t")))
-    assert "hunter2" not in repr(watch)
-    assert watch.seconds_to_expiry(datetime.now(UTC)) == 0
+    record = RunRecord()
+    record.saw(StoredDocument("arn", "v1", parse_document('{"password": "hunter2"}', "t")))
+    assert "hunter2" not in repr(record)
+    assert record.seconds_to_expiry(datetime.now(UTC)) == 0
 
 
 def test_log_fields_are_plain_json(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:

@@ -374,9 +374,10 @@ def test_other_registry_hosts_are_a_configuration_change_and_are_published(
 # ---- a version written once, published once ------------------------------------------------
 
 
-def fail_the_move_once(harness: Harness, arn: str) -> str:
+def fail_the_move_once(harness: Harness, arn: str, *, retried_after: int = 60) -> str:
     """A run that writes its version and fails moving AWSCURRENT (an error botocore does not
-    retry); returns the version it left under the function's label."""
+    retry), and the `retried_after` seconds until Lambda's retry; returns the version it left
+    under the function's label."""
     failures = fail_calls("UpdateSecretVersionStage", 1)
     with pytest.raises(SecretError, match="InternalServiceError"):
         harness.invoke()
@@ -384,7 +385,7 @@ def fail_the_move_once(harness: Harness, arn: str) -> str:
     aws.reset_clients()
     written = harness.secrets().get_secret_value(SecretId=arn, VersionStage=WRITE_LABEL)
     assert "AWSCURRENT" not in written["VersionStages"]
-    return str(written["VersionId"])
+    return harness.age_unpublished_version(arn, retried_after)
 
 
 def test_a_retry_publishes_the_version_the_failed_run_wrote(
@@ -438,6 +439,22 @@ def test_a_retry_writes_anew_when_the_unpublished_version_is_over_an_hour_older(
 
     result = harness.invoke()
 
+    assert result["version_id"] != written
+    assert harness.document(arn)["password"] == harness.issued.passwords[-1]
+
+
+def test_a_version_another_run_may_still_be_publishing_is_not_taken_over(
+    harness: Harness,
+) -> None:
+    """A version written seconds ago and not yet AWSCURRENT may be a concurrent run's, between
+    its write and its move: another run does not publish it (both would report it published)."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    written = fail_the_move_once(harness, arn, retried_after=5)
+
+    result = harness.invoke()  # another invocation: it did not write that version itself
+
+    assert result["published"] is True
     assert result["version_id"] != written
     assert harness.document(arn)["password"] == harness.issued.passwords[-1]
 

@@ -8,18 +8,21 @@ IAM-propagation attempts reuse theirs), two per rotation (the pending version, a
 in finishSecret when the pending ones are too old to last until the next rotation), plus one per
 write of another tool that lands during a publish (the re-merge).
 
-Time is simulated: the function's clock (`datetime.now` where it reads it), the deadline's, and
-the patched ECR's token expiries all follow `SimulatedTime`, so a day passes in seconds.
+Time is simulated: the function's clock (`datetime.now` where it reads it), the deadline's, the
+patched ECR's token expiries and the versions' creation times all follow `SimulatedTime`, so a
+day passes in seconds.
 """
 
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from moto.secretsmanager import models as secretsmanager_models
 
 from ecr_token_rotator import deadline as deadline_module
 from ecr_token_rotator import handler, refresh, rotation
@@ -59,6 +62,9 @@ class SimulatedTime:
     def monotonic(self) -> float:
         return self.ticks
 
+    def epoch(self) -> float:
+        return self.now.timestamp()
+
     def sleep(self, seconds: float) -> None:
         self.advance(timedelta(seconds=seconds))
 
@@ -78,6 +84,9 @@ def time(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> SimulatedTime:
     monkeypatch.setattr(deadline_module, "monotonic", simulated.monotonic)
     monkeypatch.setattr(deadline_module, "sleep", simulated.sleep)
     harness.issued.clock = lambda: simulated.now
+    # Secrets Manager's clock: when it created each version.
+    moto_time = types.SimpleNamespace(time=simulated.epoch)
+    monkeypatch.setattr(secretsmanager_models, "time", moto_time)
     return simulated
 
 

@@ -233,5 +233,12 @@ class RotationService:
         return [invoke(self.event(secret_arn, token, step)) for step in steps]
 
     def age_version(self, secret_id: str, version_id: str, seconds: int) -> None:
-        """Pretend a version was created `seconds` ago (for repair's in-progress window)."""
-        self._secret(secret_id).versions[version_id]["createdate"] -= seconds
+        """Pretend a version was created `seconds` earlier (for repair's in-progress window)."""
+        age_version(self._backend, secret_id, version_id, seconds)
+
+
+def age_version(
+    backend: SecretsManagerBackend, secret_id: str, version_id: str, seconds: int
+) -> None:
+    """Pretend a version was created `seconds` earlier than it was."""
+    backend.secrets[secret_id].versions[version_id]["createdate"] -= seconds
