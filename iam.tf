@@ -9,25 +9,19 @@ locals {
   # The ARN the log group below gets, known at plan (so is the policy, for an existing secret).
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}"
 
-  # The Secrets Manager actions the function's code calls on its secret, per trigger mode
-  # (lambda_src/ecr_token_rotator/secret_store.py). One list each, so a change of the code is one
-  # edit; tests/terraform/test_iam_enforcement.py runs the code on exactly what Terraform renders.
-  secret_actions = {
-    # read the document, write the new version under the function's own label, and move
-    # AWSCURRENT to it with a compare-and-swap (UpdateSecretVersionStage)
-    schedule = [
-      "secretsmanager:GetSecretValue",
-      "secretsmanager:PutSecretValue",
-      "secretsmanager:UpdateSecretVersionStage",
-    ]
-    # also read the version stages of the rotation's version
-    rotation = [
-      "secretsmanager:GetSecretValue",
-      "secretsmanager:PutSecretValue",
-      "secretsmanager:UpdateSecretVersionStage",
-      "secretsmanager:DescribeSecret",
-    ]
-  }
+  # The Secrets Manager actions the function's code calls on its secret, in both trigger modes
+  # (lambda_src/ecr_token_rotator/secret_store.py, publish.py, rotation.py): read the document,
+  # write the new version under the function's own label, move AWSCURRENT to it with a
+  # compare-and-swap (UpdateSecretVersionStage), and describe the secret (rotation: the version
+  # stages and RotationRules at every step; a refresh: whether a secret without a value exists
+  # at all). One list, so a change of the code is one edit; tests/terraform/test_iam_enforcement.py
+  # runs the code on exactly what Terraform renders.
+  secret_actions = [
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:DescribeSecret",
+  ]
 
   # On-failure destination (schedule mode): the action its type needs, from the ARN's service.
   destination_service = try(split(":", var.on_failure_destination_arn)[2], null)
@@ -83,11 +77,11 @@ resource "aws_iam_role" "this" {
 data "aws_iam_policy_document" "function" {
   count = local.create ? 1 : 0
 
-  # The function reads the current docker config and publishes the refreshed one (the actions
-  # of its trigger mode, see local.secret_actions).
+  # The function reads the current docker config and publishes the refreshed one (see
+  # local.secret_actions).
   statement {
     sid       = "SecretReadWrite"
-    actions   = local.secret_actions[var.trigger_mode]
+    actions   = local.secret_actions
     resources = [local.secret_arn]
   }
 

@@ -6,17 +6,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.secretsmanager.models import secretsmanager_backends
 
 from ecr_token_rotator import aws, handler
 from ecr_token_rotator.config import ENVIRONMENT_VARIABLES
+from ecr_token_rotator.publish import WRITE_LABEL
 from tests.support.moto_ecr import IssuedTokens, patched_ecr_tokens
 from tests.support.registry_stub import RegistryStub, registry_stub
-from tests.support.secrets_manager_model import faithful_versions
+from tests.support.secrets_manager_model import age_version, faithful_versions
 
 # Runs Terraform in the background while the Python tests run: tests/background.py.
 pytest_plugins = ["tests.background"]
@@ -118,6 +121,32 @@ class Harness:
     def document(self, secret_id: str, **version: str) -> dict[str, Any]:
         response = self.secrets().get_secret_value(SecretId=secret_id, **version)
         return dict(json.loads(response["SecretString"]))
+
+    def issue_tokens_at(self, hours: float) -> None:
+        """ECR issues its tokens from now on as if `hours` from now (their expiry follows)."""
+        moment = datetime.now(UTC) + timedelta(hours=hours)
+        self.issued.clock = lambda: moment
+
+    def age_unpublished_version(self, secret_id: str, seconds: int = 60) -> str:
+        """The version under the function's label, as a retry `seconds` later finds it (Lambda
+        retries a failed event a minute later); returns its id."""
+        version_id = str(
+            self.secrets().get_secret_value(SecretId=secret_id, VersionStage=WRITE_LABEL)[
+                "VersionId"
+            ]
+        )
+        backend = secretsmanager_backends[ACCOUNT_ID][REGION]
+        age_version(backend, secret_id, version_id, seconds)
+        return version_id
+
+    def leave_pending_on_current(self, secret_id: str) -> str:
+        """Put AWSPENDING beside AWSCURRENT, where AWS's rotation templates (and older versions
+        of the function) end a rotation; returns that version."""
+        current = str(self.snapshot(secret_id).current_version_id)
+        self.secrets().update_secret_version_stage(
+            SecretId=secret_id, VersionStage="AWSPENDING", MoveToVersionId=current
+        )
+        return current
 
 
 @pytest.fixture

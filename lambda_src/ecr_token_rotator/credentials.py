@@ -17,8 +17,10 @@ from typing import Any, NamedTuple
 
 from .errors import EcrTokenError
 
-# A fresh token lives 12 hours. One that ends sooner than this is not worth publishing: it points
-# at a clock problem or a broken response, and would expire before ESO's next refresh.
+# What ECR documents for a fresh token.
+TOKEN_LIFETIME = timedelta(hours=12)
+# A token that ends sooner than this is not worth publishing: it points at a clock problem or a
+# broken response, and would expire before ESO's next refresh.
 MINIMUM_TOKEN_LIFETIME = timedelta(hours=1)
 ACCOUNT_ID_LENGTH = 12
 

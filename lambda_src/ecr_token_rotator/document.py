@@ -11,19 +11,26 @@ it was, so teams can store their own fields beside the credential:
   registry account x endpoint type), each with its region's token, then ECR Public's hosts with
   ECR Public's token (endpoints.py).
 
+Every other member is written back exactly as it was read, byte for byte: a `Document` keeps each
+member's JSON text as stored (`parse_document` walks the top-level object with the standard
+library's own decoder), so another tool's non-ASCII text is not inflated into `\\uXXXX` escapes,
+its numbers keep their spelling and its spacing inside a value stays as it was.
+
 Each host entry holds `auth` (base64 of `username:password`) only: kubelet's DockerConfigEntry,
 containerd's ParseAuth and `docker login` all read the login from it, and a password repeated
 beside it would nearly double every entry. That keeps the value under Secrets Manager's limit of
-65,536 characters: real ECR passwords are 2,700-3,200+ characters, and 12 hosts with
-3,600-character passwords still fit (MAX_REGISTRY_HOSTS, the bound the module documents and
-validates; config.py checks it before anything is fetched). The size of every new value is checked
-before it is written.
+65,536 bytes: real ECR passwords are 2,700-3,200+ characters, and 12 hosts with 3,600-character
+passwords still fit (MAX_REGISTRY_HOSTS, the bound the module documents and validates; config.py
+checks it before anything is fetched). The size of every new value is checked, in UTF-8 bytes as
+Secrets Manager counts it, before it is written; a value that would not fit is refused naming what
+takes the room.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -33,9 +40,13 @@ from .endpoints import HostPlan
 from .errors import SecretTooLargeError, UnusableValueError
 
 OWNED_KEYS = ("registry", "username", "password", "expires_at", "dockerconfigjson")
-# Secrets Manager's limit for SecretString. The function writes ASCII only (json.dumps escapes the
-# rest), so characters and bytes are the same count.
-MAX_SECRET_STRING_CHARACTERS = 65_536
+# Secrets Manager's limit for a secret value: "Length of a secret: 65,536 bytes" (its quotas), the
+# SecretString's UTF-8 encoding. The function's own keys are ASCII; other tools' members are kept
+# as they were written, non-ASCII text included, so the limit is checked in bytes.
+MAX_SECRET_VALUE_BYTES = 65_536
+# The largest other keys a size error names, with their sizes, each name cut to this length.
+LARGEST_KEYS_NAMED = 3
+KEY_NAME_SHOWN = 60
 # Registry hosts (regions x registry accounts x endpoint types, plus ECR Public's) the module
 # allows: 12 hosts with passwords of 3,600 characters (real ones are 2,700-3,200+) and their `auth`
 # fit in one value, with room left for other keys.
@@ -116,56 +127,158 @@ def credential_from_entries(entries: Sequence[RegistryEntry]) -> Credential:
     return Credential(keys=keys, auths=auths, expires_at=expires_at)
 
 
-def merge_document(existing: Mapping[str, Any], credential: Credential) -> dict[str, Any]:
-    """`existing` with the owned keys replaced by the credential's (key order kept)."""
-    document = dict(existing)
-    document.update(credential.keys)
-    return document
+class Document(NamedTuple):
+    """A secret's JSON object: each member's value, and its text exactly as stored.
+
+    `texts` maps each key to its member (`"key": value`) as written, in the stored order, so a
+    merge writes other tools' members back byte for byte. Values hold secret material: neither
+    appears in repr or str.
+    """
+
+    values: dict[str, Any]
+    texts: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"Document(keys={list(self.values)!r})"
 
 
-def foreign_keys(document: Mapping[str, Any]) -> dict[str, Any]:
+EMPTY_DOCUMENT = Document({}, {})
+
+
+def _member_text(key: str, value: object) -> str:
+    return f"{json.dumps(key)}: {json.dumps(value)}"
+
+
+def merge_document(existing: Document, credential: Credential) -> Document:
+    """`existing` with the owned keys replaced by the credential's (key order kept; every other
+    member kept as it was written)."""
+    values = dict(existing.values)
+    texts = dict(existing.texts)
+    for key, value in credential.keys.items():
+        values[key] = value
+        texts[key] = _member_text(key, value)
+    return Document(values, texts)
+
+
+def foreign_keys(document: Document) -> dict[str, Any]:
     """The keys other tools keep in the secret."""
-    return {key: value for key, value in document.items() if key not in OWNED_KEYS}
+    return {key: value for key, value in document.values.items() if key not in OWNED_KEYS}
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_document(secret_string: str, where: str) -> dict[str, Any]:
+# What json.loads skips between tokens, and its decoder (the C scanner), NaN and Infinity refused.
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _skip(text: str, index: int) -> int:
+    """Past the whitespace at `index`."""
+    match = _WHITESPACE.match(text, index)
+    return match.end() if match else index
+
+
+def _members(text: str) -> Document:
+    """Walk a JSON object's members with the standard decoder, keeping each member's own text.
+
+    Accepts exactly the objects json.loads accepts (a repeated key keeps its first place and its
+    last value, as there); raises ValueError for anything else, other JSON included.
+    """
+    index = _skip(text, 0)
+    if not text.startswith("{", index):
+        raise ValueError("not an object")
+    values: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    index = _skip(text, index + 1)
+    closed = text.startswith("}", index)
+    while not closed:
+        start = index
+        if not text.startswith('"', index):
+            raise ValueError("an object key is not a string")
+        key, index = _DECODER.raw_decode(text, index)
+        index = _skip(text, index)
+        if not text.startswith(":", index):
+            raise ValueError("a key is not followed by ':'")
+        value, index = _DECODER.raw_decode(text, _skip(text, index + 1))
+        values[key] = value
+        texts[key] = text[start:index]
+        index = _skip(text, index)
+        closed = text.startswith("}", index)
+        if not closed:
+            if not text.startswith(",", index):
+                raise ValueError("members are not separated by ','")
+            index = _skip(text, index + 1)
+    if _skip(text, index + 1) != len(text):
+        raise ValueError("extra data after the object")
+    return Document(values, texts)
+
+
+def parse_document(secret_string: str, where: str) -> Document:
     """Parse a stored value into a JSON object; `where` names secret and version in errors."""
     try:
+        return _members(secret_string)
+    except ValueError:
+        pass  # not an object, or not JSON: say which, in json.loads's words (they quote no input)
+    try:
         value = json.loads(secret_string, parse_constant=_reject_constant)
-    except ValueError as e:  # JSONDecodeError is a ValueError; its text holds no input
+    except ValueError as e:  # JSONDecodeError is a ValueError
         raise UnusableValueError(
             f"{where} is not valid JSON ({e}); fix or replace the value, the function only "
             "updates a JSON object"
         ) from e
-    if not isinstance(value, dict):
-        raise UnusableValueError(
-            f"{where} is JSON but not an object (it is a {type(value).__name__}); "
-            "the function only updates a JSON object"
-        )
-    return value
+    raise UnusableValueError(
+        f"{where} is JSON but not an object (it is a {type(value).__name__}); "
+        "the function only updates a JSON object"
+    )
 
 
-def serialize_document(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, allow_nan=False)
+def serialize_document(document: Document) -> str:
+    return "{" + ", ".join(document.texts.values()) + "}"
 
 
-def check_size(serialized: str, credential: Credential, secret: str) -> None:
-    """Refuse a value Secrets Manager would refuse, before anything is written."""
-    if len(serialized) <= MAX_SECRET_STRING_CHARACTERS:
+def value_bytes(text: str) -> int:
+    """The size Secrets Manager counts: UTF-8 bytes."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _key_name(key: str) -> str:
+    name = json.dumps(key, ensure_ascii=False)
+    return name if len(name) <= KEY_NAME_SHOWN else f'{name[: KEY_NAME_SHOWN - 4]}..."'
+
+
+def check_size(document: Document, serialized: str, credential: Credential, secret: str) -> None:
+    """Refuse a value Secrets Manager would refuse, before anything is written, naming what takes
+    the room: the credential's keys (and its host count) or other keys (the largest named)."""
+    size = value_bytes(serialized)
+    if size <= MAX_SECRET_VALUE_BYTES:
         return
     hosts = len(credential.auths)
-    owned = len(serialize_document(credential.keys))
+    owned = value_bytes(serialize_document(merge_document(EMPTY_DOCUMENT, credential)))
+    others = {
+        key: value_bytes(text) for key, text in document.texts.items() if key not in OWNED_KEYS
+    }
+    largest = sorted(others.items(), key=lambda item: item[1], reverse=True)[:LARGEST_KEYS_NAMED]
+    named = ", ".join(f"{_key_name(key)} ({bytes_:,} bytes)" for key, bytes_ in largest)
+    credential_part = (
+        f"the function's five keys take {owned:,} bytes for {hosts} registry host(s) (regions x "
+        "registry accounts x endpoint types, plus ECR Public's; the module supports at most "
+        f"{MAX_REGISTRY_HOSTS})"
+    )
+    if owned > MAX_SECRET_VALUE_BYTES:
+        cause = (
+            f"{credential_part}, more than the limit by themselves. Use fewer regions, registry "
+            "accounts or endpoint types, or a second secret"
+        )
+    else:
+        cause = (
+            f"other keys take {size - owned:,} bytes, the largest: {named}; {credential_part}. "
+            "Move other keys out of this secret (or list fewer registry hosts)"
+        )
     raise SecretTooLargeError(
-        f"the new value of {secret} would be {len(serialized):,} characters, over Secrets "
-        f"Manager's limit of {MAX_SECRET_STRING_CHARACTERS:,} for a secret value, so nothing was "
-        f"written: it holds {hosts} registry host(s) (regions x registry accounts x endpoint "
-        f"types, plus ECR Public's; the module supports at most {MAX_REGISTRY_HOSTS}) in {owned:,} "
-        "characters, and other keys take the rest. Use fewer regions, registry accounts or "
-        "endpoint types (or a second secret), or move other keys out of this secret"
+        f"the new value of {secret} would be {size:,} bytes (UTF-8), over Secrets Manager's limit "
+        f"of {MAX_SECRET_VALUE_BYTES:,} bytes for a secret value, so nothing was written: {cause}"
     )
 
 

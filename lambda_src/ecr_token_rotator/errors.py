@@ -4,8 +4,9 @@ No message may contain a token, password or docker `auth` value: messages reach 
 Lambda's error result, async-invoke destinations and Terraform state.
 
 A failed run never moves AWSCURRENT: clusters keep the credential they had. (A run that failed
-after writing its new version leaves that version under the function's own label only, which the
-next write takes away; Secrets Manager deletes versions without labels.)
+after writing its new version leaves that version under the function's own label only: the next
+attempt publishes it, or the next write takes the label away; Secrets Manager deletes versions
+without labels.)
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from .config import ENVIRONMENT_VARIABLES, Settings, settings_from_environment
 from .deadline import Deadline
 from .errors import REPAIR_HINT, RotatorError
 from .events import RefreshRequest, parse_event
-from .observability import configure_logging, emit_success_metric, failure_fields
+from .observability import configure_logging, emit_metric, failure_fields
 from .refresh import refresh_during_apply, refresh_secret
-from .result import RunResult
+from .result import RunRecord
 
 if TYPE_CHECKING:
     from .probe import RegistryTransport
@@ -61,25 +61,29 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
     deadline = Deadline.for_invocation(context)
     configure_logging("INFO")
     secret_id: str | None = None
+    record = RunRecord()  # what AWSCURRENT holds, for the metric of every run that read it
     try:
         settings = _settings(tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
         secret_id = settings.secret_id
         configure_logging(settings.log_level)
         request = parse_event(event)
         transport = _transport() if settings.probe_images else None
+        agent = aws.USER_AGENT
         if not isinstance(request, RefreshRequest):
             from .rotation import rotate  # noqa: PLC0415 - scheduled runs never load it
 
-            result = rotate(request, settings, transport, deadline, user_agent=aws.USER_AGENT)
+            result = rotate(request, settings, transport, deadline, user_agent=agent, record=record)
         elif request.during_apply:
-            result = refresh_during_apply(settings, transport, deadline, user_agent=aws.USER_AGENT)
+            result = refresh_during_apply(
+                settings, transport, deadline, user_agent=agent, record=record
+            )
         else:
-            result = refresh_secret(settings, transport, deadline, user_agent=aws.USER_AGENT)
+            result = refresh_secret(settings, transport, deadline, user_agent=agent, record=record)
     except RotatorError as e:
         _log_failure(e, event, secret_id, deadline)
+        _emit_metric(record, context, secret_id, published=False)
         raise
-    if result.published:
-        _emit_metric(result, context)
+    _emit_metric(record, context, secret_id, published=result.published)
     logger.info("run complete", extra={"event": "run_complete", **result.to_response()})
     return result.to_response()
 
@@ -99,13 +103,18 @@ def _log_failure(
     logger.error("run failed: %s", error, extra=fields)
 
 
-def _emit_metric(result: RunResult, context: object) -> None:
+def _emit_metric(
+    record: RunRecord, context: object, secret_id: str | None, *, published: bool
+) -> None:
+    seconds = record.seconds_to_expiry(datetime.now(UTC))
+    if seconds is None:  # AWSCURRENT was never read: no datapoint (the alarm counts it breaching)
+        return
     function_name = getattr(context, "function_name", None) or os.environ.get(
         "AWS_LAMBDA_FUNCTION_NAME", "local"
     )
-    seconds = 0
-    if result.expires_at:
-        seconds = max(0, int((result.expires_at - datetime.now(UTC)).total_seconds()))
-    emit_success_metric(
-        function_name=function_name, secret_arn=result.secret_arn, seconds_to_expiry=seconds
+    emit_metric(
+        function_name=function_name,
+        secret_arn=record.secret_arn or secret_id or "",
+        seconds_to_expiry=seconds,
+        published=published,
     )

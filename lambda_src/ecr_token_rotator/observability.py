@@ -1,11 +1,17 @@
-"""Structured logs and the CloudWatch metric of each successful run.
+"""Structured logs and the CloudWatch metrics of each run.
 
 Logs: stdlib `logging` with the step's fields passed as `extra`. With the JSON log format the
 module configures, Lambda's Python runtime renders every record as a JSON object and merges the
 `extra` fields into it. Where no handler prints records (the CLI), `JsonFormatter` does the
 same. (Lambda's TEXT log format prints only the message; the module always configures JSON.)
 
-Metrics: CloudWatch Embedded Metric Format (EMF). CloudWatch extracts EMF only from a log event
+Metrics (namespace ECRTokenRotator, dimension FunctionName): `TokenSecondsToExpiry` (Seconds) for
+every run that read AWSCURRENT, published, superseded or failed: the seconds left until what
+AWSCURRENT holds after the run expires (the earliest expiry across its hosts; 0 when it holds no
+usable credential); a run that could not read the secret reports nothing, which the alarm treats
+as breaching. `RefreshSuccess` (Count, 1) only for a run that published a credential.
+
+CloudWatch Embedded Metric Format (EMF). CloudWatch extracts EMF only from a log event
 that *is* the EMF JSON object. Under Lambda's JSON log format a `logging` record is wrapped (the
 EMF document would become the string in `message` and no metric would exist), whereas bytes
 written straight to stdout are passed through unwrapped. So the metric line is written to stdout,
@@ -111,9 +117,19 @@ def _set_level(logger: logging.Logger, level: int) -> None:
 
 
 def metric_line(
-    *, function_name: str, secret_arn: str, seconds_to_expiry: int, timestamp_ms: int
+    *,
+    function_name: str,
+    secret_arn: str,
+    seconds_to_expiry: int,
+    published: bool,
+    timestamp_ms: int,
 ) -> str:
-    """The EMF document of one successful refresh, as a single line."""
+    """The EMF document of one run, as a single line: RefreshSuccess only when it published."""
+    metrics = [{"Name": "TokenSecondsToExpiry", "Unit": "Seconds"}]
+    values: dict[str, int] = {"TokenSecondsToExpiry": seconds_to_expiry}
+    if published:
+        metrics.insert(0, {"Name": "RefreshSuccess", "Unit": "Count"})
+        values = {"RefreshSuccess": 1, **values}
     document = {
         "_aws": {
             "Timestamp": timestamp_ms,
@@ -121,26 +137,23 @@ def metric_line(
                 {
                     "Namespace": METRIC_NAMESPACE,
                     "Dimensions": [[METRIC_DIMENSION]],
-                    "Metrics": [
-                        {"Name": "RefreshSuccess", "Unit": "Count"},
-                        {"Name": "TokenSecondsToExpiry", "Unit": "Seconds"},
-                    ],
+                    "Metrics": metrics,
                 }
             ],
         },
         METRIC_DIMENSION: function_name,
-        "RefreshSuccess": 1,
-        "TokenSecondsToExpiry": seconds_to_expiry,
+        **values,
         "secret_arn": secret_arn,
     }
     return json.dumps(document, separators=(",", ":")) + "\n"
 
 
-def emit_success_metric(
+def emit_metric(
     *,
     function_name: str,
     secret_arn: str,
     seconds_to_expiry: int,
+    published: bool,
     stream: TextIO | None = None,
 ) -> None:
     out = stream or sys.stdout
@@ -149,6 +162,7 @@ def emit_success_metric(
             function_name=function_name,
             secret_arn=secret_arn,
             seconds_to_expiry=seconds_to_expiry,
+            published=published,
             timestamp_ms=int(time.time() * 1000),
         )
     )

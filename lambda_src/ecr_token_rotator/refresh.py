@@ -1,15 +1,21 @@
 """Scheduled or manual refresh: the publishing steps (publish.py) in one invocation.
 
-API calls per run: GetSecretValue while GetAuthorizationToken runs in every region (and ECR
-Public's in us-east-1 when it is on), then
-PutSecretValue and UpdateSecretVersionStage (the compare-and-swap; the secret's first value needs
-no move). Nothing is published unless every region's token was obtained and every probe image
-pulled; a failed run leaves AWSCURRENT where it was.
+API calls per run: GetSecretValue (of the function's own label, which is normally on AWSCURRENT
+too) while GetAuthorizationToken runs in every region (and ECR Public's in us-east-1 when it is
+on), then PutSecretValue and UpdateSecretVersionStage (the compare-and-swap; the secret's first
+value needs no move). Nothing is published unless every region's token was obtained and every
+probe image pulled; a failed run leaves AWSCURRENT where it was. A run that failed after writing
+its version leaves it under the function's label, and the next attempt (Lambda's retry of the
+event, the apply-time loop below) publishes that version instead of writing another, while it is
+about as fresh (publish.reusable); a run that finds AWSCURRENT fresher than what it fetched ends
+superseded, writing nothing.
 
 Terraform's apply-time invocation (`{"invoked_by": "terraform-apply"}`) runs right after the role
 and its policy were created, and IAM changes take a while to reach every AWS endpoint: for that
 event alone, an AccessDenied anywhere in the refresh is retried with backoff for as long as the
 invocation's deadline allows, each wait logged, before the run fails naming the denied action.
+Each attempt reads the function's label first, so an attempt that wrote its version and was then
+denied the move leaves that version to the next attempt, which only moves AWSCURRENT to it.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .config import Settings
+from .credentials import format_timestamp
 from .deadline import Deadline
-from .document import credential_from_entries, registry_entries
+from .document import Credential, credential_from_entries, registry_entries
 from .errors import PermissionDeniedError, RotatorError
-from .publish import publish, read_and_fetch, verify
-from .result import RunResult
+from .publish import Publication, publish, read_and_fetch, reusable, verify
+from .result import RunRecord, RunResult
 
 if TYPE_CHECKING:
     from .probe import RegistryTransport
@@ -34,25 +41,35 @@ FIRST_IAM_WAIT_SECONDS = 1.0
 MAX_IAM_WAIT_SECONDS = 8.0
 
 
-def refresh_secret(
+def publish_fresh_credential(
+    secret_id: str,
+    region: str,
     settings: Settings,
     transport: RegistryTransport | None,
     deadline: Deadline,
     *,
-    user_agent: str = "",
-    now: datetime | None = None,
-) -> RunResult:
-    now = now or datetime.now(UTC)
-    region = settings.secret_region
-    current, region_credentials = read_and_fetch(
-        settings.secret_id, region, settings.regions, settings.hosts, now=now, deadline=deadline
+    user_agent: str,
+    now: datetime,
+    record: RunRecord,
+) -> tuple[Publication, Credential]:
+    """Fetch, verify and probe fresh tokens and publish them (or the version an earlier attempt
+    wrote with tokens about as fresh) with the compare-and-swap: a refresh, and rotation's
+    finishSecret when the pending credential is too old to publish."""
+    state, region_credentials = read_and_fetch(
+        secret_id,
+        region,
+        settings.regions,
+        settings.hosts,
+        now=now,
+        deadline=deadline,
+        record=record,
     )
-    credential = credential_from_entries(
+    fresh = credential_from_entries(
         registry_entries(region_credentials, settings.registry_ids, settings.hosts)
     )
     verify(
-        credential,
-        f"new value for {settings.secret_id}",
+        fresh,
+        f"new value for {secret_id}",
         now,
         deadline,
         images=settings.probe_images,
@@ -60,7 +77,46 @@ def refresh_secret(
         user_agent=user_agent,
         names=settings.names,
     )
-    publication = publish(settings.secret_id, region, credential, current, deadline)
+    earlier = reusable(state, fresh, record, now)
+    if earlier is None:
+        return publish(secret_id, region, fresh, state.current, deadline, record=record), fresh
+    credential, prepared = earlier
+    verify(credential, f"version {prepared.version_id} of {secret_id}", now, deadline)
+    logger.info(
+        "an earlier attempt wrote a version and did not publish it: publishing it instead of "
+        "writing another",
+        extra={
+            "event": "version_reused",
+            "secret_id": secret_id,
+            "version_id": prepared.version_id,
+            "expires_at": format_timestamp(credential.expires_at),
+        },
+    )
+    publication = publish(
+        secret_id, region, credential, state.current, deadline, prepared=prepared, record=record
+    )
+    return publication, credential
+
+
+def refresh_secret(
+    settings: Settings,
+    transport: RegistryTransport | None,
+    deadline: Deadline,
+    *,
+    user_agent: str = "",
+    now: datetime | None = None,
+    record: RunRecord | None = None,
+) -> RunResult:
+    publication, credential = publish_fresh_credential(
+        settings.secret_id,
+        settings.secret_region,
+        settings,
+        transport,
+        deadline,
+        user_agent=user_agent,
+        now=now or datetime.now(UTC),
+        record=record or RunRecord(),
+    )
     if not publication.superseded:
         logger.info(
             "secret published",
@@ -76,7 +132,7 @@ def refresh_secret(
         mode="schedule",
         secret_arn=publication.secret_arn,
         version_id=publication.version_id,
-        expires_at=credential.expires_at,
+        expires_at=publication.expires_at,
         registry_hosts=credential.registry_hosts,
         published=not publication.superseded,
     )
@@ -88,6 +144,8 @@ def refresh_during_apply(
     deadline: Deadline,
     *,
     user_agent: str = "",
+    now: datetime | None = None,
+    record: RunRecord | None = None,
 ) -> RunResult:
     """A refresh that treats AccessDenied as IAM propagation still in progress, within the
     deadline: a new attempt is started only while one AWS call's worst case fits after the wait."""
@@ -96,7 +154,9 @@ def refresh_during_apply(
     attempt = 1
     while True:
         try:
-            return refresh_secret(settings, transport, deadline, user_agent=user_agent)
+            return refresh_secret(
+                settings, transport, deadline, user_agent=user_agent, now=now, record=record
+            )
         except RotatorError as error:
             if error.denied_action is None:
                 raise

@@ -7,12 +7,13 @@ AccessDenied, the IAM action the role lacks. Values are never logged.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws
-from .document import parse_document
+from .document import EMPTY_DOCUMENT, Document, parse_document
 from .errors import PermissionDeniedError, RotatorError, SecretError, UnusableValueError
 
 if TYPE_CHECKING:
@@ -33,13 +34,14 @@ class StoredDocument(NamedTuple):
 
     arn: str | None
     version_id: str | None
-    document: dict[str, Any]
+    document: Document
     stages: tuple[str, ...] = ()  # the version's staging labels when it was read
+    created_at: datetime | None = None  # when Secrets Manager created the version
 
     def __repr__(self) -> str:
         return (
             f"StoredDocument(arn={self.arn!r}, version_id={self.version_id!r}, "
-            f"stages={self.stages!r})"
+            f"stages={self.stages!r}, created_at={self.created_at!r})"
         )
 
 
@@ -124,25 +126,32 @@ def _failed(
 
 
 def read_version(
-    secret_id: str, region: str, deadline: Deadline, *, version_id: str | None = None
+    secret_id: str,
+    region: str,
+    deadline: Deadline,
+    *,
+    version_id: str | None = None,
+    stage: str | None = None,
 ) -> StoredDocument:
-    """Read and parse AWSCURRENT, or the version `version_id`.
+    """Read and parse AWSCURRENT, or the version `version_id`, or the one labelled `stage`.
 
-    A version without a value reads as an empty document with `version_id` None. AWS answers
-    ResourceNotFoundException both for that and for a missing secret; the function does not need
-    to tell them apart here: writing to a missing secret fails with its own clear error, and a
-    rotation has already described the secret.
+    A version without a value (or a label on no version) reads as an empty document with
+    `version_id` None. AWS answers ResourceNotFoundException both for that and for a missing
+    secret (its message is not an interface): `describe` tells them apart where it matters.
     """
-    where = f"secret {secret_id} ({f'version {version_id}' if version_id else CURRENT})"
+    label = stage or CURRENT
+    where = f"secret {secret_id} ({f'version {version_id}' if version_id else label})"
     deadline.check("secretsmanager:GetSecretValue")
     request: dict[str, str] = {"SecretId": secret_id}  # no version given: AWSCURRENT
     if version_id:
         request["VersionId"] = version_id
+    if stage:
+        request["VersionStage"] = stage
     try:
         response = _client(region, deadline).get_secret_value(**request)
     except ClientError as e:
         if aws.error_code(e) == "ResourceNotFoundException":
-            return StoredDocument(arn=None, version_id=None, document={})
+            return StoredDocument(arn=None, version_id=None, document=EMPTY_DOCUMENT)
         raise _failed(e, "GetSecretValue", secret_id, region, deadline) from e
     except BotoCoreError as e:
         raise _failed(e, "GetSecretValue", secret_id, region, deadline) from e
@@ -157,6 +166,7 @@ def read_version(
         version_id=response["VersionId"],
         document=parse_document(secret_string, where),
         stages=tuple(response.get("VersionStages", ())),
+        created_at=response.get("CreatedDate"),
     )
 
 

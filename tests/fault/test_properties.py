@@ -165,36 +165,69 @@ def credentials(draw: st.DrawFn) -> list[RegistryCredential]:
     ]
 
 
+def refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def canonical(value: Any) -> str:
     """Type-exact comparison: 1, 1.0 and True differ."""
     return json.dumps(value, sort_keys=False)
 
 
+# How other tools write their documents: any of json.dumps's spellings.
+stored_spellings = st.fixed_dictionaries(
+    {
+        "ensure_ascii": st.booleans(),
+        "indent": st.sampled_from([None, 0, 2]),
+        "separators": st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")]),
+    }
+)
+
+
 @EXAMPLES
 @given(
     existing=existing_documents,
+    spelling=stored_spellings,
     creds=credentials(),
     registry_ids=st.lists(st.from_regex(r"\A[0-9]{12}\Z"), max_size=2, unique=True),
 )
-def test_the_merge_keeps_every_other_key_and_value_through_a_round_trip(
-    existing: dict[str, Any], creds: list[RegistryCredential], registry_ids: list[str]
+def test_the_merge_keeps_every_other_member_byte_for_byte(
+    existing: dict[str, Any],
+    spelling: dict[str, Any],
+    creds: list[RegistryCredential],
+    registry_ids: list[str],
 ) -> None:
+    text = json.dumps(existing, **spelling)
     entries = registry_entries(creds, registry_ids, host_plan(REGIONS))
-    stored = serialize_document(merge_document(existing, credential_from_entries(entries)))
+    read = parse_document(text, "the stored value")
+    stored = serialize_document(merge_document(read, credential_from_entries(entries)))
 
     document = parse_document(stored, "the stored value")
 
     others = [key for key in existing if key not in OWNED_KEYS]
-    assert [key for key in document if key not in OWNED_KEYS] == others  # order kept too
+    assert [key for key in document.values if key not in OWNED_KEYS] == others  # order kept too
     for key in others:
-        assert canonical(document[key]) == canonical(existing[key])
-    published = read_credential(document, "the stored value")
+        assert document.texts[key] == read.texts[key]  # as the other tool wrote it
+        assert document.texts[key] in text
+        assert canonical(document.values[key]) == canonical(existing[key])
+    published = read_credential(document.values, "the stored value")
     assert list(published.auths) == [entry.host for entry in entries]
     assert published.expires_at == min(c.expires_at for c in creds)
-    assert (document["username"], document["password"]) == (
+    assert (document.values["username"], document.values["password"]) == (
         creds[0].username,
         creds[0].password,
     )
+
+
+@EXAMPLES
+@given(existing=existing_documents, spelling=stored_spellings)
+def test_a_stored_object_reads_as_json_loads_reads_it(
+    existing: dict[str, Any], spelling: dict[str, Any]
+) -> None:
+    text = json.dumps(existing, **spelling)
+    document = parse_document(text, "the stored value")
+    assert canonical(document.values) == canonical(json.loads(text))
+    assert parse_document(serialize_document(document), "again") == document
 
 
 @EXAMPLES
@@ -205,9 +238,15 @@ def test_any_stored_text_parses_to_an_object_or_raises_secret_error(text: str) -
     except SecretError as error:
         message = str(error)
     else:
-        assert isinstance(document, dict)
+        assert canonical(document.values) == canonical(json.loads(text))
         assert parse_document(serialize_document(document), "again") == document
         return
+    try:
+        value = json.loads(text, parse_constant=refuse)
+    except ValueError:
+        pass
+    else:
+        assert not isinstance(value, dict), "json.loads reads an object the function refused"
     if len(text) >= 8 and not text.isascii():  # a value cannot be quoted by coincidence
         assert text not in message
 

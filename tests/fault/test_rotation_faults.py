@@ -24,11 +24,13 @@ from pathlib import Path
 import pytest
 
 from ecr_token_rotator.errors import PermissionDeniedError, RotatorError, SecretError
+from ecr_token_rotator.publish import WRITE_LABEL
 from ecr_token_rotator.repair import ROTATION_IN_PROGRESS_WINDOW
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.fault.checks import OTHER_TOOLS_KEYS, assert_complete, version_ids
 from tests.fault.conftest import FaultLab
 from tests.support.failures import SEED_DOCUMENT
+from tests.support.faults import on_function_calls, once
 from tests.support.killable_server import KillableMotoServer
 from tests.support.secrets_manager_model import STEPS, PreviousRotationIncomplete, RotationService
 
@@ -267,3 +269,56 @@ def test_a_move_whose_answer_was_lost_is_found_published(
     # The move, botocore's retry of it, and the removal of AWSPENDING that ends the rotation.
     assert lab.server.requests["UpdateSecretVersionStage"] == 3
     service.start(secret)  # and Secrets Manager accepts the next rotation
+
+
+def test_a_refresh_whose_move_answer_was_lost_still_removes_awspending(
+    lab: FaultLab, service: RotationService, secret: str
+) -> None:
+    """AWS applies the move of AWSCURRENT and the answer is lost (HTTP 500); botocore's retry is
+    refused (AWSCURRENT is no longer on RemoveFromVersionId). The function reads AWSCURRENT again,
+    finds its version there, and removes AWSPENDING from the version it replaced: otherwise every
+    later RotateSecret would be refused."""
+    with lab.exposure.watching():
+        service.run(secret, service.start(secret), lab.invoke)
+    rotated = lab.leave_pending_on_current(secret)
+    lab.server.fail_after("UpdateSecretVersionStage")
+    moves_before = lab.server.requests["UpdateSecretVersionStage"]
+
+    with lab.exposure.watching():
+        result = lab.invoke({})
+
+    assert result["published"] is True
+    after = lab.snapshot(secret)
+    assert after.current_version_id == result["version_id"]
+    assert after.version_stages[rotated] == ["AWSPREVIOUS"]
+    # The move (answered 500), botocore's retry of it (refused), and the removal of AWSPENDING.
+    assert lab.server.requests["UpdateSecretVersionStage"] - moves_before == 3
+    service.start(secret)  # Secrets Manager accepts the next rotation
+
+
+def test_a_refresh_superseded_by_another_writer_still_removes_awspending(
+    lab: FaultLab, service: RotationService, secret: str
+) -> None:
+    """Between the function's write and its move, another writer makes a credential as fresh
+    AWSCURRENT (here: a tool copying the function's new version): the function ends superseded,
+    and the version it set out to replace, no longer AWSCURRENT, loses AWSPENDING."""
+    with lab.exposure.watching():
+        service.run(secret, service.start(secret), lab.invoke)
+    rotated = lab.leave_pending_on_current(secret)
+
+    def copy_the_new_version() -> None:
+        written = lab.secrets().get_secret_value(SecretId=secret, VersionStage=WRITE_LABEL)
+        lab.secrets().put_secret_value(SecretId=secret, SecretString=written["SecretString"])
+
+    copied = once(lambda **_: copy_the_new_version())
+    on_function_calls("after-call.secrets-manager.PutSecretValue", copied)
+
+    with lab.exposure.watching():
+        result = lab.invoke({})
+
+    assert copied.calls == 1
+    assert result["published"] is False
+    after = lab.snapshot(secret)
+    assert after.current_version_id == result["version_id"]
+    assert "AWSPENDING" not in after.version_stages[rotated]
+    service.start(secret)

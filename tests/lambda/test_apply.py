@@ -24,6 +24,7 @@ from ecr_token_rotator.errors import PermissionDeniedError, ProbeError
 from ecr_token_rotator.events import TERRAFORM_APPLY_EVENT
 from ecr_token_rotator.refresh import MAX_IAM_WAIT_SECONDS
 from tests.conftest import ACCOUNT_ID, REGION, Harness
+from tests.fault.checks import version_ids
 from tests.support.failures import HOST, SEED_DOCUMENT, SEED_MATERIAL
 from tests.support.faults import denial, on_function_calls
 from tests.support.redaction import leaks, record_texts
@@ -124,13 +125,18 @@ def test_the_apply_invocation_waits_until_access_is_granted(
     operation, count, action = case
     caplog.set_level(logging.DEBUG)
     denials = deny(count, operation)
+    versions_before = version_ids(harness, secret)
 
     result = invoke(clock, dict(TERRAFORM_APPLY_EVENT))
 
     assert denials.denied == [operation] * count
     assert result["published"] is True
     assert harness.snapshot(secret).current_version_id == result["version_id"]
-    assert harness.document(secret)["password"] == harness.issued.passwords[-1]
+    # One version, whatever the attempts: an attempt denied after its write (the move) leaves its
+    # version to the next, which only moves AWSCURRENT to it.
+    assert version_ids(harness, secret) - versions_before == {result["version_id"]}
+    first_writer = 0 if operation == "UpdateSecretVersionStage" else -1
+    assert harness.document(secret)["password"] == harness.issued.passwords[first_writer]
     logged = waits(caplog)
     assert [record.attempt for record in logged] == list(range(1, count + 1))  # type: ignore[attr-defined]
     assert {record.denied_action for record in logged} == {action}  # type: ignore[attr-defined]

@@ -292,6 +292,17 @@ def test_the_final_error_is_one_json_log_line_on_stderr(
     assert all(json.loads(other) for other in captured.err.splitlines())  # JSON, every line
 
 
+def test_a_missing_secret_is_the_first_thing_refresh_says(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not "secret read ... first_version: true" and fetched tokens, then the error: the secret
+    is missing, said first and only."""
+    assert cli.main(["refresh", "--secret-id", "does-not-exist"]) == 1
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1
+    assert "secret does-not-exist does not exist in eu-central-1" in said[0]
+
+
 def test_the_installed_command_prints_json_errors_and_help() -> None:
     """As a user runs it: a process of its own, where nothing else handles the log records."""
     process = subprocess.run(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_STRING_CHARACTERS
+from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_VALUE_BYTES
 from ecr_token_rotator.errors import ConfigError, EcrTokenError, PermissionDeniedError, ProbeError
 from tests.conftest import ACCOUNT_ID, Harness
 from tests.support.ecr_public import PublicEcr, stubbed_ecr_public
@@ -348,7 +348,7 @@ def test_the_bound_with_every_type_is_written_with_real_sized_passwords(
 
     assert len(result["registry_hosts"]) == 11 <= MAX_REGISTRY_HOSTS
     value = harness.secrets().get_secret_value(SecretId=arn)["SecretString"]
-    assert len(value) <= MAX_SECRET_STRING_CHARACTERS
+    assert len(value) <= MAX_SECRET_VALUE_BYTES
     assert len(auths_of(harness, arn)) == 11
 
 

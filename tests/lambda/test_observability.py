@@ -5,18 +5,27 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from ecr_token_rotator.document import parse_document
+from ecr_token_rotator.errors import RotatorError
 from ecr_token_rotator.handler import lambda_handler
 from ecr_token_rotator.observability import (
     NOISY_LOGGERS,
     JsonFormatter,
     configure_logging,
-    emit_success_metric,
+    emit_metric,
     metric_line,
 )
-from tests.conftest import Harness
+from ecr_token_rotator.result import RunRecord
+from ecr_token_rotator.secret_store import StoredDocument
+from tests.conftest import ACCOUNT_ID, REGION, Harness
+from tests.support.failures import HOST
+from tests.support.faults import inject_error
+from tests.support.secrets_manager_model import RotationService
 
 
 def test_metric_line_is_exactly_one_emf_document() -> None:
@@ -24,6 +33,7 @@ def test_metric_line_is_exactly_one_emf_document() -> None:
         function_name="ecr-token-rotator",
         secret_arn="arn:aws:secretsmanager:eu-central-1:123456789012:secret:s-AbCdEf",
         seconds_to_expiry=43190,
+        published=True,
         timestamp_ms=1795000000000,
     )
     assert line == (
@@ -35,9 +45,27 @@ def test_metric_line_is_exactly_one_emf_document() -> None:
     )
 
 
+def test_a_run_that_published_nothing_reports_the_expiry_without_a_success() -> None:
+    line = metric_line(
+        function_name="ecr-token-rotator",
+        secret_arn="arn:aws:secretsmanager:eu-central-1:123456789012:secret:s-AbCdEf",
+        seconds_to_expiry=0,
+        published=False,
+        timestamp_ms=1795000000000,
+    )
+    assert line == (
+        '{"_aws":{"Timestamp":1795000000000,"CloudWatchMetrics":[{"Namespace":"ECRTokenRotator",'
+        '"Dimensions":[["FunctionName"]],"Metrics":[{"Name":"TokenSecondsToExpiry",'
+        '"Unit":"Seconds"}]}]},"FunctionName":"ecr-token-rotator","TokenSecondsToExpiry":0,'
+        '"secret_arn":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:s-AbCdEf"}\n'
+    )
+
+
 def test_emitted_line_goes_to_the_stream_unwrapped() -> None:
     stream = io.StringIO()
-    emit_success_metric(function_name="f", secret_arn="a", seconds_to_expiry=1, stream=stream)
+    emit_metric(
+        function_name="f", secret_arn="a", seconds_to_expiry=1, published=True, stream=stream
+    )
     [line] = stream.getvalue().splitlines()
     document = json.loads(line)
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ECRTokenRotator"
@@ -65,13 +93,93 @@ def test_a_successful_run_prints_the_metric_on_stdout(
     assert document["secret_arn"] == arn
 
 
-def test_a_failed_run_prints_no_metric(
-    harness: Harness, capsys: pytest.CaptureFixture[str]
+def metrics(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+@pytest.mark.parametrize("unreadable", ["missing", "GetSecretValue denied"], ids=lambda name: name)
+def test_a_run_that_could_not_read_the_secret_prints_no_metric(
+    harness: Harness, capsys: pytest.CaptureFixture[str], unreadable: str
 ) -> None:
-    harness.configure(SECRET_ID="missing")
-    with pytest.raises(Exception, match="does not exist"):
+    """No datapoint: the alarm treats missing data as breaching."""
+    if unreadable == "missing":
+        harness.configure(SECRET_ID="missing")
+    else:
+        harness.configure(SECRET_ID=harness.create_secret(value={"team": "platform"}))
+        inject_error("secretsmanager", REGION, "GetSecretValue", "AccessDeniedException")
+    with pytest.raises(RotatorError):
         harness.invoke()
     assert capsys.readouterr().out == ""
+
+
+def test_a_run_that_failed_after_reading_reports_what_awscurrent_still_holds(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value={"team": "platform"})
+    harness.configure(SECRET_ID=arn)
+    lambda_handler({}, FunctionContext())
+    published = metrics(capsys)[0]
+    inject_error("ecr", REGION, "GetAuthorizationToken", "AccessDeniedException")
+
+    with pytest.raises(RotatorError):
+        lambda_handler({}, FunctionContext())
+
+    [failed] = metrics(capsys)
+    assert "RefreshSuccess" not in failed
+    assert failed["FunctionName"] == "ecr-token-rotator-prod"
+    assert failed["secret_arn"] == arn
+    # The credential the earlier run published, a moment older.
+    assert 0 <= published["TokenSecondsToExpiry"] - failed["TokenSecondsToExpiry"] <= 60
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"team": "platform"}',  # another tool's document, no credential in it: the probe fails
+        "not json",  # a value the function cannot use at all: the run fails reading it
+    ],
+)
+def test_awscurrent_without_a_usable_credential_reports_zero_seconds(
+    harness: Harness, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    arn = harness.create_secret(value=value)
+    harness.configure(SECRET_ID=arn, PROBE_IMAGES=f"{HOST}/team/app:1.0")
+    harness.stub.state.statuses["team/app"] = 403
+
+    with pytest.raises(RotatorError):
+        harness.invoke()
+
+    [metric] = metrics(capsys)
+    assert metric["TokenSecondsToExpiry"] == 0
+    assert "RefreshSuccess" not in metric
+
+
+def test_a_failed_rotation_step_reports_what_awscurrent_holds(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value={"team": "platform"})
+    service = RotationService(ACCOUNT_ID, REGION)
+    service.enable(arn)
+    harness.configure(SECRET_ID=arn)
+    harness.invoke()  # AWSCURRENT: a credential with 12 hours left
+    token = service.start(arn)
+    service.run(arn, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
+    capsys.readouterr()
+    inject_error("secretsmanager", REGION, "UpdateSecretVersionStage", "AccessDeniedException")
+
+    with pytest.raises(RotatorError):
+        service.run(arn, token, harness.invoke, steps=("finishSecret",))
+
+    [metric] = metrics(capsys)
+    assert "RefreshSuccess" not in metric
+    assert 11 * 3600 < metric["TokenSecondsToExpiry"] <= 12 * 3600
+
+
+def test_the_watch_shows_no_document() -> None:
+    record = RunRecord()
+    record.saw(StoredDocument("arn", "v1", parse_document('{"password": "hunter2"}', "t")))
+    assert "hunter2" not in repr(record)
+    assert record.seconds_to_expiry(datetime.now(UTC)) == 0
 
 
 def test_log_fields_are_plain_json(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:

@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from ecr_token_rotator import cli
+from ecr_token_rotator.errors import SecretError
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.ecr_public import stubbed_ecr_public
 from tests.support.failures import (
@@ -19,6 +20,7 @@ from tests.support.failures import (
     SEED_MATERIAL,
     Failure,
 )
+from tests.support.faults import fail_calls
 from tests.support.redaction import (
     as_text,
     exception_texts,
@@ -152,3 +154,47 @@ def test_the_cli_reveals_nothing(
     assert cli.main(["refresh", "--secret-id", "missing", "--log-level", "DEBUG"]) == 1
 
     check(harness, caplog, capsys)
+
+
+def test_a_retry_that_publishes_the_failed_runs_version_reveals_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
+    fail_calls("UpdateSecretVersionStage", 1)
+
+    reset_capture(caplog)
+    with pytest.raises(SecretError) as raised:
+        harness.invoke()
+    harness.age_unpublished_version(arn)  # Lambda retries a minute later
+    retried = harness.invoke()
+
+    assert retried["published"] is True
+    assert [r.event for r in caplog.records if r.event == "version_reused"]  # type: ignore[attr-defined]
+    check(harness, caplog, capsys, as_text(retried), error=raised.value)
+
+
+def test_superseded_runs_and_a_failed_clean_up_reveal_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    service = RotationService(ACCOUNT_ID, REGION)
+    service.enable(arn, schedule="rate(4 hours)")
+    harness.configure(SECRET_ID=arn, LOG_LEVEL="DEBUG", PROBE_IMAGES=f"{HOST}/team/app:1.0")
+    harness.issue_tokens_at(hours=-8)
+    token = service.start(arn)
+
+    reset_capture(caplog)
+    results = service.run(arn, token, harness.invoke, steps=("createSecret", "testSecret"))
+    harness.issue_tokens_at(hours=0)
+    fail_calls("UpdateSecretVersionStage", 2)  # the removal of AWSPENDING after the publication
+    with pytest.raises(SecretError) as raised:  # a pending credential too old: fresh tokens
+        service.run(arn, token, harness.invoke, steps=("finishSecret",))
+    results += service.run(arn, token, harness.invoke, steps=("finishSecret",))
+    harness.issue_tokens_at(hours=-1)
+    results.append(harness.invoke({}))  # older tokens than AWSCURRENT's: superseded
+
+    assert results[-1]["published"] is False
+    logged = {getattr(r, "event", None) for r in caplog.records}
+    assert {"pending_too_old", "rotation_superseded", "publish_superseded"} <= logged
+    check(harness, caplog, capsys, *map(as_text, results), error=raised.value)

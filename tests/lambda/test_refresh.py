@@ -11,12 +11,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ecr_token_rotator import aws
-from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_STRING_CHARACTERS
-from ecr_token_rotator.errors import ConfigError, PublishConflictError, SecretTooLargeError
+from ecr_token_rotator.document import MAX_REGISTRY_HOSTS, MAX_SECRET_VALUE_BYTES
+from ecr_token_rotator.errors import (
+    ConfigError,
+    PublishConflictError,
+    SecretError,
+    SecretTooLargeError,
+)
 from ecr_token_rotator.publish import MAX_PUBLISH_ATTEMPTS, WRITE_LABEL
 from tests.conftest import ACCOUNT_ID, REGION, Harness
+from tests.fault.checks import version_ids
 from tests.support.failures import SEED_DOCUMENT, SEED_MATERIAL
-from tests.support.faults import inject_error, on_function_calls, once
+from tests.support.faults import Once, fail_calls, inject_error, on_function_calls, once
 from tests.support.redaction import exception_texts, leaks, record_texts, reset_capture
 
 HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
@@ -224,7 +230,7 @@ def test_hosts_with_real_sized_passwords_are_written(
     hosts = len(regions.split(",")) * accounts
     assert len(result["registry_hosts"]) == hosts <= MAX_REGISTRY_HOSTS
     value = harness.secrets().get_secret_value(SecretId=arn)["SecretString"]
-    assert len(value) <= MAX_SECRET_STRING_CHARACTERS
+    assert len(value) <= MAX_SECRET_VALUE_BYTES
     assert len(json.loads(json.loads(value)["dockerconfigjson"])["auths"]) == hosts
 
 
@@ -262,9 +268,10 @@ def test_other_keys_that_leave_no_room_fail_the_size_check_and_write_nothing(
         harness.invoke()
 
     message = str(raised.value)
-    assert f"limit of {MAX_SECRET_STRING_CHARACTERS:,}" in message
+    assert f"limit of {MAX_SECRET_VALUE_BYTES:,} bytes" in message
     assert "12 registry host(s)" in message
-    assert re.search(r"would be \d{2},\d{3} characters", message)
+    assert re.search(r"would be \d{2},\d{3} bytes", message)
+    assert '"notes" (20,011 bytes)' in message  # the key that takes the room, named
     assert harness.snapshot(arn) == before
     listing = harness.secrets().list_secret_version_ids(SecretId=arn, IncludeDeprecated=True)
     assert [v["VersionId"] for v in listing["Versions"]] == [before.current_version_id]
@@ -306,3 +313,208 @@ def test_a_secret_that_keeps_changing_ends_the_run_cleanly_and_reverts_nothing(
     result = harness.invoke()
     assert harness.snapshot(arn).current_version_id == result["version_id"]
     assert harness.document(arn)["team"] == writes[-1]
+
+
+# ---- publishing only moves forward ---------------------------------------------------------
+
+
+def events(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.event  # type: ignore[attr-defined]
+        for r in caplog.records
+        if r.name.startswith("ecr_token_rotator") and hasattr(r, "event")
+    ]
+
+
+def test_a_credential_older_than_awscurrents_is_not_published(
+    harness: Harness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWSCURRENT holds a credential for the same hosts that expires later (a run whose tokens
+    were fetched later published it first): the run writes nothing, moves nothing, and ends
+    superseded, which is not a failure."""
+    arn = harness.create_secret(value={"team": "platform"})
+    harness.configure(SECRET_ID=arn)
+    harness.issue_tokens_at(hours=1)
+    newer = harness.invoke()
+    before, versions_before = harness.snapshot(arn), version_ids(harness, arn)
+    harness.issue_tokens_at(hours=0)
+    reset_capture(caplog)
+    capsys.readouterr()
+
+    result = harness.invoke()
+
+    assert result["published"] is False
+    assert result["version_id"] == newer["version_id"]
+    assert result["expires_at"] == newer["expires_at"]  # what AWSCURRENT holds
+    assert harness.snapshot(arn) == before
+    assert version_ids(harness, arn) == versions_before  # nothing written
+    assert "publish_superseded" in events(caplog)
+    assert "secret_published" not in events(caplog)
+    [metric] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "RefreshSuccess" not in metric
+    assert metric["TokenSecondsToExpiry"] > 12 * 3600
+
+
+def test_other_registry_hosts_are_a_configuration_change_and_are_published(
+    harness: Harness,
+) -> None:
+    arn = harness.create_secret(value={"team": "platform"})
+    harness.configure(SECRET_ID=arn)
+    harness.issue_tokens_at(hours=1)
+    harness.invoke()
+    harness.issue_tokens_at(hours=0)
+    harness.configure(SECRET_ID=arn, ECR_REGIONS="eu-central-1,us-east-1")
+
+    result = harness.invoke()
+
+    assert result["published"] is True
+    assert len(json.loads(harness.document(arn)["dockerconfigjson"])["auths"]) == 2
+
+
+# ---- a version written once, published once ------------------------------------------------
+
+
+def fail_the_move_once(harness: Harness, arn: str, *, retried_after: int = 60) -> str:
+    """A run that writes its version and fails moving AWSCURRENT (an error botocore does not
+    retry), and the `retried_after` seconds until Lambda's retry; returns the version it left
+    under the function's label."""
+    failures = fail_calls("UpdateSecretVersionStage", 1)
+    with pytest.raises(SecretError, match="InternalServiceError"):
+        harness.invoke()
+    assert failures.failed == [1]
+    aws.reset_clients()
+    written = harness.secrets().get_secret_value(SecretId=arn, VersionStage=WRITE_LABEL)
+    assert "AWSCURRENT" not in written["VersionStages"]
+    return harness.age_unpublished_version(arn, retried_after)
+
+
+def test_a_retry_publishes_the_version_the_failed_run_wrote(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Lambda retries a failed event: the retry moves AWSCURRENT to the version the failed run
+    wrote, instead of writing another (versions pile up for 24 hours at least)."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    versions_before = version_ids(harness, arn)
+    written = fail_the_move_once(harness, arn)
+    failed_run_password = harness.issued.passwords[-1]
+
+    result = harness.invoke()
+
+    assert result["published"] is True
+    assert result["version_id"] == written
+    assert harness.snapshot(arn).current_version_id == written
+    assert version_ids(harness, arn) - versions_before == {written}
+    assert harness.document(arn)["password"] == failed_run_password
+    assert len(harness.issued.passwords) == 2  # the retry fetched (and probed) fresh tokens...
+    assert "version_reused" in events(caplog)  # ...and published the earlier version
+
+
+def test_a_retry_writes_anew_when_another_tool_changed_the_secret_meanwhile(
+    harness: Harness,
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    written = fail_the_move_once(harness, arn)
+    harness.secrets().put_secret_value(
+        SecretId=arn, SecretString=json.dumps({**SEED_DOCUMENT, "team": "payments"})
+    )
+
+    result = harness.invoke()
+
+    assert result["published"] is True
+    assert result["version_id"] != written  # the earlier version would revert "team"
+    assert harness.document(arn)["team"] == "payments"
+    assert harness.document(arn)["password"] == harness.issued.passwords[-1]
+
+
+def test_a_retry_writes_anew_when_the_unpublished_version_is_over_an_hour_older(
+    harness: Harness,
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    harness.issue_tokens_at(hours=-2)
+    written = fail_the_move_once(harness, arn)
+    harness.issue_tokens_at(hours=0)
+
+    result = harness.invoke()
+
+    assert result["version_id"] != written
+    assert harness.document(arn)["password"] == harness.issued.passwords[-1]
+
+
+def test_a_version_another_run_may_still_be_publishing_is_not_taken_over(
+    harness: Harness,
+) -> None:
+    """A version written seconds ago and not yet AWSCURRENT may be a concurrent run's, between
+    its write and its move: another run does not publish it (both would report it published)."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    written = fail_the_move_once(harness, arn, retried_after=5)
+
+    result = harness.invoke()  # another invocation: it did not write that version itself
+
+    assert result["published"] is True
+    assert result["version_id"] != written
+    assert harness.document(arn)["password"] == harness.issued.passwords[-1]
+
+
+# ---- a missing secret is reported first ----------------------------------------------------
+
+
+def test_a_missing_secret_is_reported_first_as_missing(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GetSecretValue answers ResourceNotFoundException for a missing secret and for a secret
+    without a value alike: DescribeSecret tells them apart before anything is logged as read."""
+    harness.configure(SECRET_ID="does-not-exist")
+    reset_capture(caplog)
+
+    with pytest.raises(SecretError) as raised:
+        harness.invoke()
+
+    assert "secret does-not-exist does not exist in eu-central-1" in str(raised.value)
+    assert events(caplog) == ["run_failed"]
+    [failed] = [r for r in caplog.records if getattr(r, "event", None) == "run_failed"]
+    assert failed.waiting_for == "secretsmanager:DescribeSecret"  # type: ignore[attr-defined]
+
+
+def test_a_secret_without_a_value_gets_its_first_one_after_describing_it(
+    harness: Harness,
+) -> None:
+    arn = harness.create_secret()
+    harness.configure(SECRET_ID=arn)
+    described = inject_nothing_but_count("DescribeSecret")
+
+    result = harness.invoke()
+
+    assert described.calls == 1
+    assert result["published"] is True
+    assert harness.snapshot(arn).current_version_id == result["version_id"]
+
+
+def inject_nothing_but_count(operation: str) -> Once:
+    counter = once(lambda **_: None)
+    on_function_calls(f"before-call.secrets-manager.{operation}", counter)
+    return counter
+
+
+# ---- other writers' members, byte for byte -------------------------------------------------
+
+
+def test_another_tools_non_ascii_value_is_kept_byte_for_byte_and_fits(harness: Harness) -> None:
+    """12,000 non-ASCII characters another tool stored as such: re-escaped as \\uXXXX they would
+    not fit in a secret value any more, and every refresh would fail the size check."""
+    notes = "äöü検証済みα" * 1_500  # 12,000 characters, 30,000 bytes of UTF-8
+    assert len(notes) == 12_000
+    assert len(json.dumps({"notes": notes}).encode()) > MAX_SECRET_VALUE_BYTES
+    stored = '{"team": "platform", "notes": "' + notes + '", "limits": [1.50, 2e3]}'
+    arn = harness.create_secret(value=stored)
+    harness.configure(SECRET_ID=arn)
+
+    harness.invoke()
+
+    value = harness.secrets().get_secret_value(SecretId=arn)["SecretString"]
+    assert value.startswith(stored[:-1] + ", ")  # every member of the other tool, as written
+    assert len(value.encode()) < MAX_SECRET_VALUE_BYTES
+    assert json.loads(value)["password"] == harness.issued.passwords[-1]

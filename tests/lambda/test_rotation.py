@@ -14,8 +14,10 @@ from ecr_token_rotator import secret_store
 from ecr_token_rotator.deadline import Deadline
 from ecr_token_rotator.errors import ConfigError, ProbeError, RotationStateError, SecretError
 from ecr_token_rotator.repair import ROTATION_IN_PROGRESS_WINDOW, repair_pending
+from ecr_token_rotator.rotation import lifetime_needed, rotation_horizon
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.support.failures import HOST, SEED_DOCUMENT
+from tests.support.faults import fail_calls
 from tests.support.secrets_manager_model import PreviousRotationIncomplete, RotationService
 
 
@@ -56,10 +58,11 @@ def test_a_full_rotation_makes_the_new_version_current(
     ]
     assert [r["published"] for r in results] == [False, False, False, True]
     assert all(r["version_id"] == token for r in results)
-    # Exactly one metric line: for the step that published the credential.
-    assert [
-        json.loads(line)["RefreshSuccess"] for line in capsys.readouterr().out.splitlines()
-    ] == [1]
+    # The steps that read AWSCURRENT report what it holds; the one that published, a success.
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [m.get("RefreshSuccess") for m in metrics] == [None, 1]  # createSecret, finishSecret
+    assert metrics[0]["TokenSecondsToExpiry"] == 0  # the seed holds no usable credential
+    assert 11 * 3600 < metrics[1]["TokenSecondsToExpiry"] <= 12 * 3600
 
 
 def test_first_rotation_of_a_secret_without_a_value(
@@ -488,3 +491,172 @@ def test_a_rotation_event_without_a_secret_id_names_the_configured_secret(
     assert failed.fix_if_rotation_stays_stuck == (  # type: ignore[attr-defined]
         f"python -m ecr_token_rotator repair --secret-id {secret}"
     )
+
+
+# ---- publishing only moves forward ---------------------------------------------------------
+
+
+def test_a_refresh_during_a_rotation_is_not_reverted_by_its_finish(
+    harness: Harness, service: RotationService, secret: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """createSecret stores T1; a refresh then publishes a fresher T2; finishSecret must not move
+    AWSCURRENT back to T1: it reports the rotation superseded and removes AWSPENDING."""
+    service.enable(secret, schedule="rate(4 hours)")
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
+    harness.issue_tokens_at(hours=1)
+    refreshed = harness.invoke({})  # T2: expires an hour after T1
+    capsys.readouterr()
+
+    [finished] = service.run(secret, token, harness.invoke, steps=("finishSecret",))
+
+    after = harness.snapshot(secret)
+    assert after.current_version_id == refreshed["version_id"]
+    assert harness.document(secret)["password"] == harness.issued.passwords[-1]  # T2
+    assert finished["published"] is False
+    assert finished["version_id"] == refreshed["version_id"]
+    assert finished["expires_at"] == harness.document(secret)["expires_at"]
+    assert "AWSPENDING" not in after.version_stages.get(token, [])
+    [metric] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "RefreshSuccess" not in metric  # nothing was published
+    assert metric["TokenSecondsToExpiry"] > 12 * 3600  # what AWSCURRENT holds: T2
+    service.start(secret)  # nothing left behind
+
+
+def test_a_pending_credential_too_old_for_the_next_rotation_is_replaced_by_fresh_tokens(
+    harness: Harness, service: RotationService, secret: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """testSecret failed once; Secrets Manager reattempts the rotation with the same token hours
+    later. The pending token still passes testSecret (4 hours left), but would expire before the
+    next rotation, 4 hours later within its 1-hour window, could replace it: finishSecret fetches,
+    probes and publishes fresh tokens through the compare-and-swap instead."""
+    service.enable(secret, schedule="rate(4 hours)")
+    harness.configure(SECRET_ID=secret, PROBE_IMAGES=f"{HOST}/team/app:1.0")
+    harness.issue_tokens_at(hours=-8)  # createSecret ran 8 hours ago: its token has 4 hours left
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret"))
+    pending = harness.document(secret, VersionId=token)
+    harness.issue_tokens_at(hours=0)
+
+    results = service.run(
+        secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret")
+    )
+    [finished] = service.run(secret, token, harness.invoke, steps=("finishSecret",))
+
+    assert [r["published"] for r in results] == [False, False, False]
+    document = harness.document(secret)
+    assert document["password"] == harness.issued.passwords[-1] != pending["password"]
+    assert finished["published"] is True
+    assert finished["version_id"] == harness.snapshot(secret).current_version_id != token
+    assert document["team"] == "platform"
+    # The fresh credential was probed before it was published.
+    fresh_auth = json.loads(document["dockerconfigjson"])["auths"][HOST]["auth"]
+    assert harness.stub.state.requests[-1] == (HOST, "/v2/team/app/manifests/1.0", fresh_auth)
+    assert token not in harness.snapshot(secret).version_stages  # AWSPENDING removed
+    [too_old] = [r for r in caplog.records if getattr(r, "event", None) == "pending_too_old"]
+    assert too_old.needed_hours == 5  # type: ignore[attr-defined]
+    service.start(secret)
+
+
+def test_a_retried_finish_after_fresh_tokens_were_published_writes_nothing_more(
+    harness: Harness, service: RotationService, secret: str
+) -> None:
+    """The step that published fresh tokens failed removing AWSPENDING; Secrets Manager's retry
+    finds a credential in AWSCURRENT that lasts and only ends the rotation."""
+    service.enable(secret, schedule="rate(4 hours)")
+    harness.issue_tokens_at(hours=-8)
+    token = service.start(secret)
+    service.run(secret, token, harness.invoke, steps=("createSecret", "setSecret", "testSecret"))
+    harness.issue_tokens_at(hours=0)
+    removals = fail_calls(
+        "UpdateSecretVersionStage", 2
+    )  # the move succeeds, removing AWSPENDING fails
+    with pytest.raises(SecretError):
+        service.run(secret, token, harness.invoke, steps=("finishSecret",))
+    published = harness.snapshot(secret)
+    assert "AWSPENDING" in published.version_stages[token]  # still blocking
+    issued = len(harness.issued.passwords)
+
+    [finished] = service.run(secret, token, harness.invoke, steps=("finishSecret",))
+
+    assert removals.failed == [2]
+    assert finished["published"] is False  # the earlier attempt published
+    after = harness.snapshot(secret)
+    assert (after.current_version_id, after.current_value) == (
+        published.current_version_id,
+        published.current_value,
+    )
+    assert token not in after.version_stages
+    assert len(harness.issued.passwords) == issued  # no token fetched, no version written
+    service.start(secret)
+
+
+def test_a_refresh_removes_awspending_from_the_version_it_replaces(
+    harness: Harness, service: RotationService, secret: str
+) -> None:
+    service.run(secret, service.start(secret), harness.invoke)
+    rotated = harness.leave_pending_on_current(secret)
+
+    result = harness.invoke({})
+
+    after = harness.snapshot(secret)
+    assert after.current_version_id == result["version_id"] != rotated
+    assert after.version_stages[rotated] == ["AWSPREVIOUS"]  # AWSPENDING went with AWSCURRENT
+    service.start(secret)  # Secrets Manager accepts the next rotation
+
+
+def test_a_failed_removal_of_awspending_after_publishing_is_a_warning(
+    harness: Harness,
+    service: RotationService,
+    secret: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """AWSCURRENT moved: the run is a success (a failure would be retried and write yet another
+    version); the warning says how to remove the label that now blocks rotations."""
+    service.run(secret, service.start(secret), harness.invoke)
+    rotated = harness.leave_pending_on_current(secret)
+    capsys.readouterr()
+    failures = fail_calls("UpdateSecretVersionStage", 2)
+
+    result = harness.invoke({})
+
+    assert failures.failed == [2]
+    assert result["published"] is True
+    assert harness.snapshot(secret).current_version_id == result["version_id"]
+    [warning] = [r for r in caplog.records if getattr(r, "event", None) == "pending_cleanup_failed"]
+    assert warning.levelno == logging.WARNING
+    assert warning.version_id == rotated  # type: ignore[attr-defined]
+    assert warning.fix == f"python -m ecr_token_rotator repair --secret-id {secret}"  # type: ignore[attr-defined]
+    assert json.loads(capsys.readouterr().out)["RefreshSuccess"] == 1
+
+
+@pytest.mark.parametrize(
+    ("rules", "needed"),
+    [
+        ({"ScheduleExpression": "rate(4 hours)"}, timedelta(hours=5)),
+        ({"ScheduleExpression": "rate(8 hours)"}, timedelta(hours=9)),
+        ({"ScheduleExpression": "rate(1 hour)"}, timedelta(hours=2)),
+        ({"ScheduleExpression": "rate(6 hours)", "Duration": "3h"}, timedelta(hours=9)),
+        ({"ScheduleExpression": "rate(1 day)"}, timedelta(hours=11)),
+        ({"ScheduleExpression": "cron(0 4/6 * * ? *)"}, timedelta(hours=11)),
+        ({"AutomaticallyAfterDays": 1}, timedelta(hours=11)),
+        ({"AutomaticallyAfterDays": 0}, timedelta(hours=11)),
+        ({}, timedelta(hours=11)),
+    ],
+)
+def test_the_lifetime_a_published_rotation_needs(
+    rules: dict[str, object], needed: timedelta
+) -> None:
+    """The schedule's interval plus its window (AWS: an hour for a rate in hours without a
+    Duration), at most what fresh tokens less an hour give; unknown schedules ask for that."""
+    assert lifetime_needed(rules) == needed
+
+
+def test_rotation_horizons_as_aws_documents_them() -> None:
+    assert rotation_horizon({"ScheduleExpression": "rate(2 days)"}) == timedelta(days=3)
+    assert rotation_horizon({"ScheduleExpression": "rate(1 day)", "Duration": "4h"}) == timedelta(
+        hours=28
+    )
+    assert rotation_horizon({"AutomaticallyAfterDays": 2, "Duration": "2h"}) == timedelta(hours=50)
+    assert rotation_horizon({"ScheduleExpression": "cron(0 8 * * ? *)"}) is None

@@ -17,9 +17,14 @@ import pytest
 
 import ecr_token_rotator
 from ecr_token_rotator.credentials import RegistryCredential
-from ecr_token_rotator.document import credential_from_entries, merge_document, registry_entries
+from ecr_token_rotator.document import (
+    credential_from_entries,
+    merge_document,
+    parse_document,
+    registry_entries,
+)
 from ecr_token_rotator.probe import RegistryAnswer
-from ecr_token_rotator.publish import Prepared
+from ecr_token_rotator.publish import Prepared, SecretState
 from ecr_token_rotator.secret_store import StoredDocument
 from tests.support.host_plans import host_plan
 
@@ -41,12 +46,17 @@ def region_credential() -> RegistryCredential:
 def holders() -> dict[str, object]:
     entries = registry_entries([region_credential()], [], host_plan(["eu-central-1"]))
     credential = credential_from_entries(entries)
-    document = merge_document({"team": "platform"}, credential)
+    document = merge_document(parse_document('{"team": "platform"}', "test"), credential)
     return {
         "RegistryCredential": region_credential(),
         "RegistryEntry": entries[0],
         "Credential": credential,
+        "Document": document,
         "StoredDocument": StoredDocument(arn="arn", version_id="v1", document=document),
+        "SecretState": SecretState(
+            StoredDocument(arn="arn", version_id="v1", document=document),
+            StoredDocument(arn="arn", version_id="v2", document=document),
+        ),
         "Prepared": Prepared(version_id="v1", document=document),
         # a token service's answer: a registry token issued for the `auth`
         "RegistryAnswer": RegistryAnswer(200, {}, f'{{"token": "{AUTH}"}}'.encode()),

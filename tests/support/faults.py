@@ -21,7 +21,7 @@ import re
 import time
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.endpoint
@@ -169,3 +169,28 @@ class Once:
 
 def once(action: Callable[..., Any]) -> Once:
     return Once(action)
+
+
+@dataclass
+class NthCalls:
+    """Answers the function's n-th calls (1-based) of one operation with an AWS error."""
+
+    calls: tuple[int, ...]
+    code: str = "InternalServiceError"
+    seen: int = 0
+    failed: list[int] = field(default_factory=list)
+
+    def hook(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        self.seen += 1
+        if self.seen not in self.calls:
+            return None
+        self.failed.append(self.seen)
+        return error_answer(self.code, status=500 if self.code == "InternalServiceError" else 400)
+
+
+def fail_calls(operation: str, *calls: int, code: str = "InternalServiceError") -> NthCalls:
+    """The function's `calls`-th Secrets Manager `operation` calls fail with `code`, answered at
+    `before-call` (never sent, so nothing happens on the server's side, and not retried)."""
+    failures = NthCalls(calls, code)
+    on_function_calls(f"before-call.secrets-manager.{operation}", failures.hook)
+    return failures

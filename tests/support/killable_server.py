@@ -15,6 +15,9 @@ on the same port, and look at what the secret holds:
   of processing it (moto's state does not change), for every request or every n-th one, in one
   region or all. Operations are matched on the `X-Amz-Target` header of AWS's JSON protocol,
   which ECR and Secrets Manager use.
+- `fail_after(operation)`: the server processes the next `operation` request completely, then
+  answers it with an HTTP 500 InternalServiceError, as AWS may when the answer of an applied
+  change is lost: botocore retries, and the retry meets the changed state.
 
 Each Secrets Manager request is processed under one lock. AWS applies every request atomically;
 moto's backend has no locks, and its PutSecretValue moves AWSCURRENT and AWSPREVIOUS in several
@@ -46,6 +49,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 # The region of a request, from the SigV4 credential scope: Credential=<key>/<date>/<region>/...
 _SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
+
+
+# What AWS answers for a failure on its side (botocore retries it).
+LOST_ANSWER = "InternalServiceError"
 
 
 class ServerDied(ConnectionAbortedError):
@@ -82,6 +89,7 @@ class KillableMotoServer:
         self._in_flight: set[socket.socket] = set()
         self._rules: list[ErrorRule] = []
         self._deaths: dict[str, bool] = {}  # operation -> restart right away
+        self._lost_answers: set[str] = set()  # operations to process, then answer with a 500
         self._secrets_manager = threading.Lock()  # one Secrets Manager request at a time
 
     @property
@@ -113,6 +121,11 @@ class KillableMotoServer:
         with self._lock:
             self._deaths[operation] = restart
 
+    def fail_after(self, operation: str) -> None:
+        """Process the next `operation` request, then answer it with HTTP 500."""
+        with self._lock:
+            self._lost_answers.add(operation)
+
     def answer_error(
         self,
         operation: str,
@@ -132,6 +145,7 @@ class KillableMotoServer:
         with self._lock:
             self._rules.clear()
             self._deaths.clear()
+            self._lost_answers.clear()
 
     def reset_state(self) -> None:
         """Forget every secret and repository (moto's own reset API)."""
@@ -174,6 +188,8 @@ class KillableMotoServer:
                 self.requests[operation] += 1
                 rule = next((r for r in self._rules if r.applies(operation, region)), None)
                 death = self._deaths.pop(operation, None) if rule is None else None
+                lost = rule is None and operation in self._lost_answers
+                self._lost_answers.discard(operation)
                 if connection is not None:
                     self._in_flight.add(connection)
             try:
@@ -187,6 +203,8 @@ class KillableMotoServer:
                 if death is not None:
                     self._die(restart=death)
                     raise ServerDied(f"moto server died after processing {operation}")
+                if lost:
+                    return _error(start_response, ErrorRule(operation, LOST_ANSWER, 500, 1, None))
                 return body
             finally:
                 with self._lock:

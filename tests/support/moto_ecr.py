@@ -17,7 +17,7 @@ import base64
 import itertools
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +36,8 @@ class IssuedTokens:
     malformed_token: str | None = None  # when set, ECR answers with this token instead
     password_length: int = 0  # when set, passwords are padded to it (real ones: 2,700-3,200+)
     passwords: list[str] = field(default_factory=list)
+    # What "now" is to the patched ECR: a test that simulates time hands in its clock.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     expiries: list[datetime] = field(default_factory=list)  # expiresAt of each token, in order
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,7 +50,7 @@ class IssuedTokens:
         return password
 
     def next_expiry(self) -> datetime:
-        expiry = datetime.now(UTC) + self.lifetime
+        expiry = self.clock() + self.lifetime
         with self._lock:
             self.expiries.append(expiry)
         return expiry

@@ -27,8 +27,12 @@ reference in ways that matter here; the tests model AWS:
   to the new version and AWSPREVIOUS to the version it came from; every other label of that
   version stays where it is. Moto replaces all of that version's labels with AWSPREVIOUS, which
   would drop the function's own label (publish.WRITE_LABEL) from under a running publish.
-- PutSecretValue: SecretString has a maximum length of 65,536; AWS refuses a longer one
-  (ValidationException, as for every constraint of the API reference); moto stores it.
+- PutSecretValue: a secret value holds at most 65,536 bytes ("Length of a secret: 65,536 bytes",
+  Secrets Manager's quotas; the API reference's SecretString "Maximum length of 65536"): AWS
+  refuses a longer one (ValidationException, as for every constraint of the API reference); moto
+  stores it. The model counts the UTF-8 bytes, the stricter reading.
+- DescribeSecret reports the rotation schedule (RotationRules: ScheduleExpression, Duration) set
+  with RotateSecret; moto reports AutomaticallyAfterDays only (`RotationService.enable` sets it).
 - DescribeSecret's VersionIdsToStages lists "the versions of the secret that have staging labels
   attached" (versions without labels are deprecated); moto lists every version.
 - ListSecretVersionIds reports each version's creation time on AWS; moto reports "now", and
@@ -53,7 +57,11 @@ from moto.secretsmanager.exceptions import (
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-MAX_SECRET_STRING = 65_536  # the API reference's length constraint of SecretString
+MAX_SECRET_VALUE_BYTES = 65_536  # Secrets Manager's quota: "Length of a secret: 65,536 bytes"
+
+
+# Where the model keeps a secret's rotation schedule (moto has no field for it).
+SCHEDULE_ATTRIBUTE = "_model_rotation_schedule"
 
 
 class PreviousRotationIncomplete(Exception):
@@ -71,6 +79,14 @@ def faithful_versions() -> Iterator[None]:
     original_put = SecretsManagerBackend.put_secret_value
     original_stages = FakeSecret._form_version_ids_to_stages
     original_reset = FakeSecret.reset_default_version
+    original_to_dict = FakeSecret.to_dict
+
+    def to_dict(self: FakeSecret) -> dict[str, Any]:
+        described = original_to_dict(self)
+        schedule = getattr(self, SCHEDULE_ATTRIBUTE, None)
+        if schedule and "RotationRules" in described:
+            described["RotationRules"] = {**described["RotationRules"], **schedule}
+        return described
 
     def reset_default_version(
         self: FakeSecret, secret_version: dict[str, Any], version_id: str
@@ -89,10 +105,11 @@ def faithful_versions() -> Iterator[None]:
         client_request_token: str,
         version_stages: list[str],
     ) -> str:
-        if secret_string is not None and len(secret_string) > MAX_SECRET_STRING:
+        if secret_string is not None and len(secret_string.encode()) > MAX_SECRET_VALUE_BYTES:
             raise ValidationException(
                 "1 validation error detected: Value at 'secretString' failed to satisfy "
-                f"constraint: Member must have length less than or equal to {MAX_SECRET_STRING}"
+                "constraint: Member must have length less than or equal to "
+                f"{MAX_SECRET_VALUE_BYTES}"
             )
         if self._is_valid_identifier(secret_id):
             secret = self.secrets[secret_id]
@@ -155,6 +172,7 @@ def faithful_versions() -> Iterator[None]:
             (SecretsManagerBackend, "put_secret_value", put_secret_value),
             (FakeSecret, "_form_version_ids_to_stages", labelled_versions_only),
             (FakeSecret, "reset_default_version", reset_default_version),
+            (FakeSecret, "to_dict", to_dict),
         ):
             patches.enter_context(mock.patch.object(owner, name, replacement))
         yield
@@ -169,13 +187,18 @@ class RotationService:
     def _secret(self, secret_id: str) -> Any:
         return self._backend.secrets[secret_id]
 
-    def enable(self, secret_id: str) -> None:
+    def enable(
+        self, secret_id: str, schedule: str | None = None, duration: str | None = None
+    ) -> None:
+        """Rotation on, with the RotationRules RotateSecret sets (e.g. "rate(4 hours)", "2h")."""
         secret = self._secret(secret_id)
         secret.rotation_requested = True  # moto only reports RotationEnabled once this is set
         secret.rotation_enabled = True
         secret.rotation_lambda_arn = (
             f"arn:aws:lambda:{secret.region}:{secret.account_id}:function:ecr-token-rotator"
         )
+        rules = {"ScheduleExpression": schedule, "Duration": duration}
+        setattr(secret, SCHEDULE_ATTRIBUTE, {k: v for k, v in rules.items() if v})
 
     def start(self, secret_id: str) -> str:
         """RotateSecret: refuse on a stale AWSPENDING, else stage a new empty AWSPENDING version."""
@@ -210,5 +233,12 @@ class RotationService:
         return [invoke(self.event(secret_arn, token, step)) for step in steps]
 
     def age_version(self, secret_id: str, version_id: str, seconds: int) -> None:
-        """Pretend a version was created `seconds` ago (for repair's in-progress window)."""
-        self._secret(secret_id).versions[version_id]["createdate"] -= seconds
+        """Pretend a version was created `seconds` earlier (for repair's in-progress window)."""
+        age_version(self._backend, secret_id, version_id, seconds)
+
+
+def age_version(
+    backend: SecretsManagerBackend, secret_id: str, version_id: str, seconds: int
+) -> None:
+    """Pretend a version was created `seconds` earlier than it was."""
+    backend.secrets[secret_id].versions[version_id]["createdate"] -= seconds

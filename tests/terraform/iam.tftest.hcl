@@ -66,10 +66,10 @@ run "schedule_mode_grants_exactly_what_a_refresh_needs" {
       Statement = [
         {
           # the function reads the document, writes the new version and moves AWSCURRENT to it
-          # (the compare-and-swap)
+          # (the compare-and-swap); DescribeSecret tells a missing secret from an empty one
           Sid      = "SecretReadWrite"
           Effect   = "Allow"
-          Action   = ["secretsmanager:UpdateSecretVersionStage", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue"]
+          Action   = ["secretsmanager:UpdateSecretVersionStage", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
           Resource = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-token-rotator-AbCdEf"
         },
         {
@@ -99,7 +99,7 @@ run "schedule_mode_grants_exactly_what_a_refresh_needs" {
   }
 }
 
-run "rotation_mode_adds_describe_secret" {
+run "rotation_mode_grants_the_same_secret_actions" {
   command = plan
 
   variables {
@@ -118,7 +118,7 @@ run "rotation_mode_adds_describe_secret" {
       ]
       Resource = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-token-rotator-AbCdEf"
     })
-    error_message = "rotation mode: also DescribeSecret, on the secret only"
+    error_message = "rotation mode: the same actions, on the secret only"
   }
 
   assert {

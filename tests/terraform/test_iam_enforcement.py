@@ -86,6 +86,7 @@ def test_the_module_grants_what_each_mode_calls() -> None:
     """Guards the parametrisation below: Terraform renders these actions per mode."""
     assert code_actions("schedule") == [
         "ecr:GetAuthorizationToken",
+        "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
         "secretsmanager:UpdateSecretVersionStage",
@@ -126,9 +127,16 @@ def act_as_user_with(harness: Harness, actions: list[str]) -> str:
 
 
 def schedule_run(harness: Harness) -> Callable[[], object]:
-    arn = harness.create_secret(value=SEED_DOCUMENT)
+    """The first run on the empty secret the module creates (it tells the secret exists with
+    DescribeSecret, then writes the first version), and a second run (the compare-and-swap)."""
+    arn = harness.create_secret()
     harness.configure(SECRET_ID=arn)
-    return harness.invoke
+
+    def first_and_second_refresh() -> object:
+        harness.invoke()
+        return harness.invoke()
+
+    return first_and_second_refresh
 
 
 def rotation_run(harness: Harness) -> Callable[[], object]:
