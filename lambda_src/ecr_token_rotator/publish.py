@@ -26,9 +26,7 @@ A scheduled refresh runs them in one invocation; native rotation runs them acros
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -64,21 +62,6 @@ class CredentialExpiringError(UnusableValueError):
     """A credential with less than MINIMUM_TOKEN_LIFETIME left: not worth publishing."""
 
 
-# Threads for the token requests, kept for the next (warm) invocation: starting one takes up to a
-# millisecond while other threads hold the GIL, as long as the rest of a refresh's own work.
-_pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-POOL_THREADS = 16
-
-
-def _shared_pool() -> ThreadPoolExecutor:
-    global _pool  # noqa: PLW0603 - the process-wide pool is the point
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="ecr-token")
-        return _pool
-
-
 def read_and_fetch(
     secret_id: str,
     region: str,
@@ -88,10 +71,10 @@ def read_and_fetch(
     now: datetime,
     deadline: Deadline,
 ) -> tuple[StoredDocument, list[RegistryCredential]]:
-    """AWSCURRENT of the secret (read on this thread) while every ECR region's token, and ECR
-    Public's when it is on, is fetched (on the pool's). Both finish before this returns or
+    """AWSCURRENT of the secret while every ECR region's token, and ECR Public's when it is on,
+    is fetched. Both end (or are abandoned at the deadline: deadline.py) before this returns or
     raises, whatever fails."""
-    fetching = ecr.start_fetching(ecr_regions, hosts, now, deadline, _shared_pool())
+    fetching = ecr.start_fetching(ecr_regions, hosts, now, deadline)
     try:
         current = secret_store.read_version(secret_id, region, deadline)
     except RotatorError as read_error:
