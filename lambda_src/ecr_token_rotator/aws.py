@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import boto3
 import botocore
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
     from types_boto3_ecr import ECRClient
     from types_boto3_secretsmanager import SecretsManagerClient
 
-    from .deadline import CallPolicy
+    from .deadline import CallPolicy, Deadline, Pending
+
+T = TypeVar("T")
 
 # Endpoint unreachable, DNS, connect/read timeouts, TLS: "check the network path" errors.
 NETWORK_ERRORS = (ConnectionError, HTTPClientError)
@@ -202,6 +205,34 @@ def network_hint(service: Service, region: str, endpoint_url: str | None) -> str
         f"check this machine's connection to {endpoint_url or service.label} (VPN, firewall, "
         "DNS; set HTTPS_PROXY if the way out is a proxy)"
     )
+
+
+def stalled(service: Service, region: str) -> str:
+    """What to check when a call to `service` was abandoned: it outlasted botocore's timeouts,
+    which bound neither name resolution nor trying a name's addresses one after another."""
+    return (
+        f"{service.label} in {region} did not answer within botocore's timeouts, which bound "
+        "neither resolving the endpoint's name nor trying its addresses one after another (a "
+        "resolver that does not answer, or addresses that drop connections); "
+        f"{network_hint(service, region, None)}"
+    )
+
+
+def start(
+    deadline: Deadline, service: Service, region: str, step: str, request: Callable[[], T]
+) -> Pending[T]:
+    """Start `request` (one AWS call with botocore's retries, e.g.
+    `partial(client.get_secret_value, SecretId=...)`; the client made beforehand) on a worker,
+    within `deadline` (see `Deadline.start`): `result()` raises DeadlineError naming `step`, with
+    what to check, when the answer does not come in time."""
+    return deadline.start(step, request, advice=functools.partial(stalled, service, region))
+
+
+def call(
+    deadline: Deadline, service: Service, region: str, step: str, request: Callable[[], T]
+) -> T:
+    """`request()` within `deadline`: `start(...).result()`."""
+    return start(deadline, service, region, step, request).result()
 
 
 def unreachable(

@@ -2,26 +2,39 @@
 
 Lambda ends an invocation at its timeout with "Task timed out": no `run_failed` log, no hint of
 what hung. So a run gets a budget (the invocation's remaining time minus a reserve for logging
-the failure; the CLI's `--timeout`), and every AWS call is bounded by botocore itself:
+the failure; the CLI's `--timeout`), and every wait of the run is bounded by it:
 
 - `CallPolicy`: connect and read timeouts and botocore attempts such that one call, in the worst
   case (every attempt waiting its full timeouts, plus botocore's throttling backoff between
   attempts), takes at most a quarter of the budget: a refresh is four such calls one after the
   other (reading the secret while the tokens are fetched, the pull probe, writing the new
   version, moving AWSCURRENT to it).
-- `Deadline.check(step)` before every call: a call whose worst case no longer fits in the
-  remaining time is not started, and the run fails naming the step it would have waited for.
+- `Deadline.run(step, call)` (or `start(...)`, then `result()`, for calls that overlap): a call
+  whose worst case no longer fits in the remaining time is not started, and the run fails naming
+  the step it would have waited for. A started call runs on a worker thread, and the run waits for
+  it no longer than its worst case (plus `OVERRUN_SECONDS`) nor past the budget: botocore's
+  timeouts do not bound name resolution (getaddrinfo), and its connect timeout applies to each of
+  a name's addresses in turn, so only a bounded wait holds whatever DNS and the network do. A call
+  waited for in vain is abandoned: the run fails with `DeadlineError` naming the step, and the
+  call's late result, whenever it comes, is dropped.
 
-So a run ends before its Lambda does, whatever the network does.
+Workers are daemon threads kept for the next (warm) invocation: an abandoned call still hanging
+in getaddrinfo neither keeps the CLI's interpreter from exiting nor holds up the next invocation
+(which takes another worker). So a run ends before its Lambda does, whatever the network does.
 """
 
 from __future__ import annotations
 
 import math
+import queue
+import threading
+from collections.abc import Callable
 from time import monotonic, sleep
-from typing import NamedTuple, Protocol
+from typing import Generic, NamedTuple, Protocol, TypeVar, cast
 
 from .errors import DeadlineError
+
+T = TypeVar("T")
 
 # Left at the end of the invocation to log the failure and return it (Lambda's own timeout
 # would end the run silently).
@@ -40,6 +53,11 @@ MIN_TIMEOUT = 0.2
 # botocore's standard retry mode sleeps up to min(2 ** i, 20) seconds before retry i+1 when
 # throttled (rand(0, 1) * that; far less for other errors).
 MAX_BACKOFF = 20.0
+# How much longer than its worst case a started call is waited for: botocore's (or http.client's)
+# own timeout error, which says more, comes a little after the worst case under CPU contention.
+OVERRUN_SECONDS = 1.0
+# Idle workers kept for the next invocation: a refresh uses one per ECR region, plus one.
+MAX_IDLE_WORKERS = 16
 
 
 def _backoff_allowance(attempts: int) -> float:
@@ -91,6 +109,7 @@ class Deadline:
         self.limit = limit  # what sets the budget, named in errors: lambda_timeout or --timeout
         self.policy = call_policy(self.budget)
         self._started = monotonic()
+        self.ends = self._started + self.budget  # on the monotonic clock
 
     @classmethod
     def for_invocation(cls, context: object) -> Deadline:
@@ -111,19 +130,162 @@ class Deadline:
     def remaining(self) -> float:
         return self.budget - self.elapsed()
 
-    def check(self, step: str) -> None:
-        """Refuse to start `step` (an AWS call or a probe) when its worst case would not fit."""
+    def check(self, step: str, worst_case: float | None = None) -> None:
+        """Refuse to start `step` when its worst case (default: one AWS call's) would not fit in
+        the remaining time: a call that cannot be waited for to the end is not sent at all."""
+        needed = self.policy.worst_case if worst_case is None else worst_case
         left = self.remaining()
-        if left < self.policy.worst_case:
+        if left < needed:
             error = DeadlineError(
                 f"stopped before {step}: {max(left, 0):.1f} s of the run's {self.budget:.0f} s "
-                f"are left ({self.limit}), and the call may take up to "
-                f"{self.policy.worst_case:.1f} s; the earlier calls took {self.elapsed():.1f} s, "
-                "so AWS answers slowly: check the network path, or raise "
-                f"{self.limit}"
+                f"are left ({self.limit}), and it may take up to {needed:.1f} s; the earlier "
+                f"steps took {self.elapsed():.1f} s, so AWS answers slowly: check the network "
+                f"path, or raise {self.limit}"
             )
             error.step = step
             raise error
 
+    def start(
+        self,
+        step: str,
+        call: Callable[[], T],
+        *,
+        worst_case: float | None = None,
+        advice: Callable[[], str] | None = None,
+    ) -> Pending[T]:
+        """Start `call` (one AWS call, a token fetch, a probe) on a worker thread, after `check`;
+        `result()` of what this returns waits for it within the deadline.
+
+        `worst_case` is the longest `call` may take (default: one AWS call's under `policy`);
+        `advice`, asked only when the call is abandoned, says what to check (the network path)."""
+        self.check(step, worst_case)
+        bound = (self.policy.worst_case if worst_case is None else worst_case) + OVERRUN_SECONDS
+        ends = min(monotonic() + bound, self.ends)
+        pending = Pending(self, step, call, ends=ends, advice=advice)
+        _workers.submit(pending.run)
+        return pending
+
+    def run(
+        self,
+        step: str,
+        call: Callable[[], T],
+        *,
+        worst_case: float | None = None,
+        advice: Callable[[], str] | None = None,
+    ) -> T:
+        """`call()` within the deadline: `start(...).result()`."""
+        return self.start(step, call, worst_case=worst_case, advice=advice).result()
+
     def sleep(self, seconds: float) -> None:
         sleep(seconds)
+
+
+class Pending(Generic[T]):
+    """A call under way on a worker (see `Deadline.start`)."""
+
+    __slots__ = (
+        "_advice",
+        "_call",
+        "_deadline",
+        "_done",
+        "_ended",
+        "_ends",
+        "_error",
+        "_started",
+        "_value",
+        "step",
+    )
+
+    def __init__(
+        self,
+        deadline: Deadline,
+        step: str,
+        call: Callable[[], T],
+        *,
+        ends: float,
+        advice: Callable[[], str] | None,
+    ) -> None:
+        self.step = step
+        self._deadline = deadline
+        self._call = call
+        self._started = monotonic()
+        self._ends = ends
+        self._advice = advice
+        # Held until the call has ended: a bare lock is the cheapest signal between two threads.
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._ended = False  # seen ended by result()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        """On the worker: run the call, keep what it returned or raised."""
+        try:
+            self._value = self._call()
+        except BaseException as e:  # handed to the waiting thread as it is
+            self._error = e
+        self._done.release()
+
+    def result(self) -> T:
+        """What the call returned (or raise what it raised); a `DeadlineError` naming the step
+        when it has not ended by its worst case or the end of the budget: it is abandoned, and
+        whatever it returns or raises later is dropped."""
+        if not self._ended:
+            if not self._done.acquire(timeout=max(self._ends - monotonic(), 0.0)):
+                raise self._abandoned()
+            self._ended = True
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
+
+    def _abandoned(self) -> DeadlineError:
+        deadline = self._deadline
+        if self._ends < deadline.ends:
+            why = "longer than it may take"
+        else:
+            why = f"the run's {deadline.budget:.0f} s ({deadline.limit}) were up"
+        advice = (
+            self._advice() if self._advice else f"check the network path, or raise {deadline.limit}"
+        )
+        error = DeadlineError(
+            f"gave up waiting for {self.step} after {monotonic() - self._started:.1f} s ({why}) "
+            f"so that the run ends in time; {advice}"
+        )
+        error.step = self.step
+        return error
+
+
+class _Workers:
+    """Daemon threads that run started calls, kept idle between calls (and invocations).
+
+    Starting a thread costs up to a millisecond under GIL contention, as much as a refresh's own
+    work; a call handed to an idle worker costs a fraction of that. Daemon threads, because a
+    worker may be stuck in an abandoned call (getaddrinfo has no timeout) when the CLI exits.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0  # workers waiting for a task, or about to
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1  # that worker takes this task (or another, then one takes this)
+        self._tasks.put(task)
+        if spawn:
+            threading.Thread(target=self._work, name="ecr-token-rotator-call", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            task()
+            del task  # nothing of a finished call (a secret's value) stays referenced while idle
+            with self._lock:
+                if self._idle >= MAX_IDLE_WORKERS:
+                    return
+                self._idle += 1
+
+
+_workers = _Workers()

@@ -3,11 +3,11 @@ on, all at once."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,9 +19,12 @@ from .credentials import (
     format_timestamp,
     registry_of_proxy_endpoint,
 )
-from .deadline import Deadline
+from .deadline import Deadline, Pending
 from .endpoints import IPV4, PUBLIC_REGION, HostPlan
 from .errors import EcrTokenError, PermissionDeniedError, RotatorError
+
+if TYPE_CHECKING:
+    from types_boto3_ecr import ECRClient
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,10 @@ def _moto_hint(error: TokenExpiringError, service: aws.Service, now: datetime) -
     )
 
 
+def _region_step(region: str) -> str:
+    return f"{ACTION} in {region}"
+
+
 def _get_authorization_data(
     service: aws.Service,
     region: str,
@@ -93,7 +100,6 @@ def _get_authorization_data(
     call: Callable[[], Mapping[str, Any]],
     step: str,
 ) -> Mapping[str, Any]:
-    deadline.check(step)
     try:
         return call()
     except (ClientError, BotoCoreError) as e:
@@ -115,12 +121,11 @@ def _checked(
 
 
 def fetch_region_credential(
-    region: str, ipv4_template: str, now: datetime, deadline: Deadline
+    client: ECRClient, region: str, ipv4_template: str, now: datetime, deadline: Deadline
 ) -> RegistryCredential:
     """The region's token, for the registry its proxyEndpoint names (the caller's account)."""
-    client = aws.client("ecr", region, deadline.policy)
     response = _get_authorization_data(
-        aws.ECR, region, deadline, client.get_authorization_token, f"{ACTION} in {region}"
+        aws.ECR, region, deadline, client.get_authorization_token, _region_step(region)
     )
     items = response.get("authorizationData") or []
     if len(items) != 1:
@@ -136,9 +141,12 @@ def fetch_region_credential(
     )
 
 
-def fetch_public_credential(now: datetime, deadline: Deadline) -> RegistryCredential:
+def fetch_public_credential(
+    client: Any,  # noqa: ANN401 - no type stubs for ecr-public in the dev dependencies
+    now: datetime,
+    deadline: Deadline,
+) -> RegistryCredential:
     """ECR Public's token (issued in us-east-1, for every ECR Public host)."""
-    client = aws.client("ecr-public", PUBLIC_REGION, deadline.policy)
     response = _get_authorization_data(
         aws.ECR_PUBLIC, PUBLIC_REGION, deadline, client.get_authorization_token, PUBLIC_ACTION
     )
@@ -155,18 +163,23 @@ def fetch_public_credential(now: datetime, deadline: Deadline) -> RegistryCreden
 class Fetching:
     """Token requests under way, one per region and one for ECR Public (see `start_fetching`)."""
 
-    def __init__(self, sources: Sequence[str], futures: list[Future[RegistryCredential]]) -> None:
+    def __init__(self, sources: Sequence[str], requests: list[Pending[RegistryCredential]]) -> None:
         self._sources = sources  # a region each, or "ECR Public"
-        self._futures = futures
+        self._requests = requests
 
     def result(self) -> list[RegistryCredential]:
         """A credential for every region (in the given order, ECR Public's last), or an error
-        naming each failure. Nothing is returned unless every token was obtained, so a partial
-        credential set can never be published."""
-        failures = [error for f in self._futures if (error := f.exception()) is not None]
-        errors = [error for error in failures if isinstance(error, RotatorError)]
-        if len(errors) < len(failures):  # a bug, not a failed region: let it surface as it is
-            raise next(error for error in failures if not isinstance(error, RotatorError))
+        naming each failure (a request that does not end in time is abandoned: deadline.py).
+        Nothing is returned unless every token was obtained, so a partial credential set can
+        never be published. Any other exception is a bug, not a failed region: it surfaces as
+        it is."""
+        credentials: list[RegistryCredential] = []
+        errors: list[RotatorError] = []
+        for request in self._requests:
+            try:
+                credentials.append(request.result())
+            except RotatorError as error:
+                errors.append(error)
         if len(errors) == 1:
             raise errors[0]
         if errors:
@@ -182,22 +195,41 @@ class Fetching:
                 (e.denied_action for e in errors if e.denied_action), None
             )
             raise combined from errors[0]
-        return [f.result() for f in self._futures]
+        return credentials
 
 
 def start_fetching(
-    regions: Sequence[str], hosts: HostPlan, now: datetime, deadline: Deadline, pool: Executor
+    regions: Sequence[str], hosts: HostPlan, now: datetime, deadline: Deadline
 ) -> Fetching:
-    """Request every region's token, and ECR Public's when it is on, at once, on `pool`."""
-    futures = [
-        pool.submit(fetch_region_credential, region, hosts.templates[region][IPV4], now, deadline)
+    """Request every region's token, and ECR Public's when it is on, at once, each on a worker
+    within the deadline (aws.start). The clients are made here: making one is CPU work (up to
+    a few hundred ms on a busy machine), not a wait on the network."""
+    requests = [
+        aws.start(
+            deadline,
+            aws.ECR,
+            region,
+            _region_step(region),
+            functools.partial(
+                fetch_region_credential,
+                aws.client("ecr", region, deadline.policy),
+                region,
+                hosts.templates[region][IPV4],
+                now,
+                deadline,
+            ),
+        )
         for region in regions
     ]
     sources = list(regions)
     if hosts.public_hosts:
-        futures.append(pool.submit(fetch_public_credential, now, deadline))
+        public_client = aws.client("ecr-public", PUBLIC_REGION, deadline.policy)
+        fetch_public = functools.partial(fetch_public_credential, public_client, now, deadline)
+        requests.append(
+            aws.start(deadline, aws.ECR_PUBLIC, PUBLIC_REGION, PUBLIC_ACTION, fetch_public)
+        )
         sources.append(PUBLIC)
-    return Fetching(sources, futures)
+    return Fetching(sources, requests)
 
 
 def log_fetched(credentials: Sequence[RegistryCredential]) -> None:

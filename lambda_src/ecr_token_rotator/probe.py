@@ -13,11 +13,13 @@ or 403 at either step.
 The probe reaches the registry the way botocore reaches AWS from the same function: through
 `HTTPS_PROXY` (a CONNECT tunnel, honouring `NO_PROXY`; botocore's own proxy settings code decides),
 verifying the certificate with botocore's CA bundle (`AWS_CA_BUNDLE`, else botocore's default), so
-a VPC whose only way out is a proxy works for both. Each request is bounded by the run's deadline.
+a VPC whose only way out is a proxy works for both. Each request's socket waits are bounded, and
+each image's probe as a whole by the run's deadline (name resolution included: deadline.py).
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
@@ -31,7 +33,7 @@ from urllib.parse import urlencode, urlsplit
 
 from .config import ENVIRONMENT_NAMES, ImageRef, SettingNames
 from .deadline import Deadline
-from .endpoints import PUBLIC_HOSTS
+from .endpoints import IPV4, PUBLIC_HOSTS
 from .errors import ProbeError
 
 logger = logging.getLogger(__name__)
@@ -261,6 +263,31 @@ def _failure(image: ImageRef, outcome: _Outcome, names: SettingNames) -> str | N
     return f"{image}: unexpected HTTP {status} from {where}"
 
 
+def _stalled(image: ImageRef) -> str:
+    """What to check when an image's probe was abandoned: it outlasted the socket timeouts, which
+    bound neither resolving the registry's name nor trying its addresses one after another."""
+    from .aws import in_lambda  # noqa: PLC0415 - only a probe that hung needs it
+
+    if in_lambda():
+        # Only the IPv4 registry host has a VPC endpoint (README, Networking).
+        vpc_endpoint = (
+            f" or the com.amazonaws.{image.region}.ecr.dkr interface endpoint"
+            if image.registry_id is not None and image.endpoint_type == IPV4
+            else f" ({image.host} has no VPC endpoint)"
+        )
+        path = (
+            f"the function's network path: in VPC mode a NAT gateway{vpc_endpoint}, with "
+            "security groups and DNS that let HTTPS through (or the proxy in HTTPS_PROXY)"
+        )
+    else:
+        path = "this machine's connection to it (VPN, firewall, DNS; HTTPS_PROXY for a proxy)"
+    return (
+        f"the registry {image.host} did not answer within the probe's timeouts, which bound "
+        "neither resolving its name nor trying its addresses one after another (a resolver that "
+        f"does not answer, or addresses that drop connections): check {path}"
+    )
+
+
 def probe_images(
     images: Sequence[ImageRef],
     auths: Mapping[str, str],
@@ -282,10 +309,15 @@ def probe_images(
                 f"{image.registry_id} to {names.registry_ids}"
             )
             continue
-        deadline.check(f"the probe of {image}")
         headers = {"Accept": MANIFEST_MEDIA_TYPES, "User-Agent": user_agent}
+        fetch = functools.partial(_fetch_manifest, image, auth, transport, headers, _Budget(share))
         try:
-            outcome = _fetch_manifest(image, auth, transport, headers, _Budget(share))
+            outcome = deadline.run(
+                f"the probe of {image}",
+                fetch,
+                worst_case=share,
+                advice=functools.partial(_stalled, image),
+            )
         except ProbeError as e:
             failures.append(str(e))
             continue

@@ -36,9 +36,7 @@ a version that is not AWSCURRENT. Once AWSCURRENT has moved, a failure of that c
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -83,21 +81,6 @@ SETTLED_AFTER = timedelta(seconds=30)
 
 class CredentialExpiringError(UnusableValueError):
     """A credential with less than MINIMUM_TOKEN_LIFETIME left: not worth publishing."""
-
-
-# Threads for the token requests, kept for the next (warm) invocation: starting one takes up to a
-# millisecond while other threads hold the GIL, as long as the rest of a refresh's own work.
-_pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-POOL_THREADS = 16
-
-
-def _shared_pool() -> ThreadPoolExecutor:
-    global _pool  # noqa: PLW0603 - the process-wide pool is the point
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="ecr-token")
-        return _pool
 
 
 class SecretState(NamedTuple):
@@ -159,9 +142,9 @@ def read_and_fetch(
     by_own_label: bool = True,
 ) -> tuple[SecretState, list[RegistryCredential]]:
     """The secret (read on this thread, see `read_state`) while every ECR region's token, and ECR
-    Public's when it is on, is fetched (on the pool's). Both finish before this returns or raises,
-    whatever fails; the secret's problem comes first."""
-    fetching = ecr.start_fetching(ecr_regions, hosts, now, deadline, _shared_pool())
+    Public's when it is on, is fetched. Both end (or are abandoned at the deadline: deadline.py)
+    before this returns or raises, whatever fails; the secret's problem comes first."""
+    fetching = ecr.start_fetching(ecr_regions, hosts, now, deadline)
     try:
         state = read_state(secret_id, region, deadline, by_own_label=by_own_label, record=record)
     except RotatorError as read_error:

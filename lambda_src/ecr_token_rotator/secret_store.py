@@ -7,8 +7,10 @@ AccessDenied, the IAM action the role lacks. Values are never logged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from .deadline import Deadline
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -113,6 +117,20 @@ def _client(region: str, deadline: Deadline) -> SecretsManagerClient:
     return aws.client("secretsmanager", region, deadline.policy)
 
 
+def _call(
+    region: str,
+    deadline: Deadline,
+    action: str,
+    operation: Callable[..., T],
+    /,
+    **request: Any,  # noqa: ANN401 - the operation's own parameters
+) -> T:
+    """`operation(**request)`, a Secrets Manager call named by its IAM `action`, within the
+    deadline (aws.call)."""
+    step = f"secretsmanager:{action}"
+    return aws.call(deadline, aws.SECRETS_MANAGER, region, step, partial(operation, **request))
+
+
 def _failed(
     error: ClientError | BotoCoreError,
     action: str,
@@ -141,14 +159,19 @@ def read_version(
     """
     label = stage or CURRENT
     where = f"secret {secret_id} ({f'version {version_id}' if version_id else label})"
-    deadline.check("secretsmanager:GetSecretValue")
     request: dict[str, str] = {"SecretId": secret_id}  # no version given: AWSCURRENT
     if version_id:
         request["VersionId"] = version_id
     if stage:
         request["VersionStage"] = stage
     try:
-        response = _client(region, deadline).get_secret_value(**request)
+        response = _call(
+            region,
+            deadline,
+            "GetSecretValue",
+            _client(region, deadline).get_secret_value,
+            **request,
+        )
     except ClientError as e:
         if aws.error_code(e) == "ResourceNotFoundException":
             return StoredDocument(arn=None, version_id=None, document=EMPTY_DOCUMENT)
@@ -185,7 +208,6 @@ def write_version(
     retries, so a retried write cannot create two versions, and no token is ever reused for a
     different value (Secrets Manager refuses that).
     """
-    deadline.check("secretsmanager:PutSecretValue")
     request: dict[str, Any] = {
         "SecretId": secret_id,
         "SecretString": secret_string,
@@ -194,7 +216,13 @@ def write_version(
     if client_request_token:
         request["ClientRequestToken"] = client_request_token
     try:
-        response = _client(region, deadline).put_secret_value(**request)
+        response = _call(
+            region,
+            deadline,
+            "PutSecretValue",
+            _client(region, deadline).put_secret_value,
+            **request,
+        )
     except (ClientError, BotoCoreError) as e:
         raise _failed(e, "PutSecretValue", secret_id, region, deadline) from e
     return WrittenVersion(
@@ -205,9 +233,14 @@ def write_version(
 
 
 def describe(secret_id: str, region: str, deadline: Deadline) -> DescribeSecretResponseTypeDef:
-    deadline.check("secretsmanager:DescribeSecret")
     try:
-        return _client(region, deadline).describe_secret(SecretId=secret_id)
+        return _call(
+            region,
+            deadline,
+            "DescribeSecret",
+            _client(region, deadline).describe_secret,
+            SecretId=secret_id,
+        )
     except (ClientError, BotoCoreError) as e:
         raise _failed(e, "DescribeSecret", secret_id, region, deadline) from e
 
@@ -223,14 +256,19 @@ def move_label(
 ) -> None:
     """UpdateSecretVersionStage. AWS refuses (LabelMoveRefused) when `label` is attached to a
     version other than `remove_from`: that makes moving AWSCURRENT a compare-and-swap."""
-    deadline.check("secretsmanager:UpdateSecretVersionStage")
     request: dict[str, str] = {"SecretId": secret_id, "VersionStage": label}
     if move_to:
         request["MoveToVersionId"] = move_to
     if remove_from:
         request["RemoveFromVersionId"] = remove_from
     try:
-        _client(region, deadline).update_secret_version_stage(**request)
+        _call(
+            region,
+            deadline,
+            "UpdateSecretVersionStage",
+            _client(region, deadline).update_secret_version_stage,
+            **request,
+        )
     except ClientError as e:
         if aws.error_code(e) == "InvalidParameterException":
             refused = LabelMoveRefused(
@@ -259,16 +297,20 @@ def remove_label(
 def list_versions(secret_id: str, region: str, deadline: Deadline) -> list[dict[str, Any]]:
     """Every labelled version with its stages and creation time (for `repair`)."""
     versions: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"SecretId": secret_id}
     try:
-        deadline.check("secretsmanager:ListSecretVersionIds")
-        page = _client(region, deadline).list_secret_version_ids(SecretId=secret_id)
-        versions.extend(dict(version) for version in page.get("Versions", []))
-        while page.get("NextToken"):  # ListSecretVersionIds has no boto3 paginator
-            deadline.check("secretsmanager:ListSecretVersionIds")
-            page = _client(region, deadline).list_secret_version_ids(
-                SecretId=secret_id, NextToken=page["NextToken"]
+        while True:  # ListSecretVersionIds has no boto3 paginator
+            page = _call(
+                region,
+                deadline,
+                "ListSecretVersionIds",
+                _client(region, deadline).list_secret_version_ids,
+                **request,
             )
             versions.extend(dict(version) for version in page.get("Versions", []))
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
     except (ClientError, BotoCoreError) as e:
         raise _failed(e, "ListSecretVersionIds", secret_id, region, deadline) from e
     return versions

@@ -13,15 +13,18 @@ import itertools
 import logging
 import re
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from ecr_token_rotator import cli, handler
+from ecr_token_rotator import aws, cli, handler
+from ecr_token_rotator import deadline as deadline_module
 from ecr_token_rotator.deadline import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_ATTEMPTS,
@@ -178,15 +181,37 @@ def test_a_per_service_endpoint_that_never_answers(
     assert run_failed(caplog).waiting_for == "secretsmanager:GetSecretValue"  # type: ignore[attr-defined]
 
 
-def test_answers_too_slow_for_the_next_call_stop_the_run_before_it(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+@pytest.fixture
+def answer_withheld() -> Iterator[threading.Event]:
+    """Set it to let the function's held requests go: they then fail without being sent (after
+    the test, a request sent from a thread the function abandoned would find moto gone)."""
+    released = threading.Event()
+    yield released
+    released.set()
+
+
+def hold_requests(service: str, operation: str, released: threading.Event) -> None:
+    """The function's `operation` requests get no answer until `released` (as from a server
+    that takes its time, or trickles its answer: the read timeout bounds each wait for bytes,
+    not the whole answer); then they fail."""
+
+    def hold(**_: Any) -> None:
+        released.wait(60)
+        raise RuntimeError("released by the test: never sent")
+
+    on_function_calls(f"before-send.{EVENT_SERVICE[service]}.{operation}", hold)
+
+
+def test_an_answer_slower_than_the_call_may_take_is_not_waited_for(
+    harness: Harness, caplog: pytest.LogCaptureFixture, answer_withheld: threading.Event
 ) -> None:
-    """Every call is answered, each after longer than a call may take (as from a server that
-    trickles its answer: the read timeout bounds each wait for bytes, not the whole answer). The
-    run does not start a call whose worst case no longer fits, and says which."""
+    """botocore's timeouts did not end the call (its answer is on its way, as far as they can
+    tell): the run stops waiting once the call has taken longer than its worst case, names it,
+    and ends before the deadline with the secret as it was."""
     arn = harness.create_secret(value=SEED_DOCUMENT)
     harness.configure(SECRET_ID=arn)
-    on_function_calls("before-send", lambda **_: time.sleep(2.5))
+    before = harness.snapshot(arn)
+    hold_requests("secretsmanager", "GetSecretValue", answer_withheld)
     context = FakeContext(INVOCATION_SECONDS)
 
     with pytest.raises(DeadlineError) as raised:
@@ -194,9 +219,98 @@ def test_answers_too_slow_for_the_next_call_stop_the_run_before_it(
 
     assert context.get_remaining_time_in_millis() > 0
     message = str(raised.value)
-    assert re.search(r"stopped before secretsmanager:\w+: \d+\.\d s of the run's \d+ s", message)
-    assert "lambda_timeout" in message
-    assert run_failed(caplog).waiting_for.startswith("secretsmanager:")  # type: ignore[attr-defined]
+    assert message.startswith("gave up waiting for secretsmanager:GetSecretValue after ")
+    assert "(longer than it may take)" in message
+    assert "resolving the endpoint's name" in message  # what botocore's timeouts do not bound
+    assert run_failed(caplog).waiting_for == "secretsmanager:GetSecretValue"  # type: ignore[attr-defined]
+    answer_withheld.set()
+    assert harness.snapshot(arn) == before
+
+
+@pytest.mark.parametrize(
+    ("service", "endpoint"),
+    [(aws.SECRETS_MANAGER, "secretsmanager"), (aws.ECR, "ecr.api"), (aws.ECR_PUBLIC, None)],
+    ids=lambda value: getattr(value, "label", None),
+)
+def test_in_lambda_a_call_given_up_on_points_at_dns_and_the_vpc_path(
+    monkeypatch: pytest.MonkeyPatch, service: aws.Service, endpoint: str | None
+) -> None:
+    """What `run_failed` says in the function (no endpoint of one's own configured) when a call
+    was abandoned: name resolution and the addresses, and the VPC's way to the service."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ecr-token-rotator")
+    region = "eu-central-1"
+
+    advice = aws.stalled(service, region)
+
+    assert "resolving the endpoint's name" in advice
+    assert "addresses that drop connections" in advice
+    assert "in VPC mode a NAT gateway" in advice
+    assert "DNS" in advice
+    if endpoint:
+        assert f"com.amazonaws.{region}.{endpoint} interface endpoint" in advice
+    else:
+        assert "has no VPC endpoint" in advice
+
+
+@dataclass
+class DeadlineClock:
+    """The deadline's clock (deadline.monotonic), moved on by the test: "this answer took 2 s"."""
+
+    now: float = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def takes(self, seconds: float) -> Callable[..., None]:
+        """A botocore hook: the call it runs in takes `seconds` more on this clock."""
+
+        def advance(**_: Any) -> None:
+            self.now += seconds
+
+        return advance
+
+
+def test_a_call_that_could_not_finish_in_time_is_not_sent(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read and the write are each answered in 2 s, within the 2.2 s a call may take with a
+    5 s budget (1.2 s, its worst case, and the 1 s of overrun waited for), leaving 1 s: less
+    than the 1.2 s moving AWSCURRENT may take. That call is not sent: the run could not wait for
+    its answer, and AWSCURRENT would be left where nobody knows. The run fails naming it, the
+    secret keeps its AWSCURRENT, and the next run starts from there. (Time is the deadline's own
+    clock, moved on by the test, so this is exact.) A first refresh has published, so the secret is
+    read in one call (the function's label is on AWSCURRENT)."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    harness.invoke()
+    before = harness.snapshot(arn)
+    clock = DeadlineClock()
+    monkeypatch.setattr(deadline_module, "monotonic", clock.monotonic)
+    deadline = Deadline.for_invocation(FakeContext(INVOCATION_SECONDS))
+    assert (deadline.budget, deadline.policy.worst_case) == (5, pytest.approx(1.2))
+    for operation in ("GetSecretValue", "PutSecretValue"):
+        on_function_calls(
+            f"after-call.{EVENT_SERVICE['secretsmanager']}.{operation}", clock.takes(2.0)
+        )
+    moves: list[str] = []
+    on_function_calls(
+        f"before-call.{EVENT_SERVICE['secretsmanager']}.UpdateSecretVersionStage",
+        lambda **_: moves.append("sent"),
+    )
+
+    with pytest.raises(DeadlineError) as raised:
+        handler.lambda_handler({}, FakeContext(INVOCATION_SECONDS))
+
+    assert str(raised.value).startswith(
+        "stopped before secretsmanager:UpdateSecretVersionStage: 1.0 s of the run's 5 s are left"
+    )
+    assert run_failed(caplog).waiting_for == "secretsmanager:UpdateSecretVersionStage"  # type: ignore[attr-defined]
+    assert moves == []
+    after = harness.snapshot(arn)
+    assert (after.current_version_id, after.current_value) == (
+        before.current_version_id,
+        before.current_value,
+    )
 
 
 def test_the_cli_timeout_bounds_a_refresh(
