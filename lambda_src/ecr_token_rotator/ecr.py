@@ -81,8 +81,8 @@ def _moto_hint(error: TokenExpiringError, service: aws.Service, now: datetime) -
     return (
         f"{url} (from {variable}) answered with a token that had already expired: a plain moto "
         "server always does (its ECR issues tokens that expired on 2015-01-01), and the function "
-        "refuses such a token. Against moto, patch its ECR to issue fresh tokens as the "
-        "project's `make demo` does (tests/support/moto_ecr.py)"
+        "refuses such a token. In a clone of the project, `make moto` starts a moto server "
+        "whose ECR issues fresh tokens (as `make demo`'s does: tests/support/moto_ecr.py)"
     )
 
 

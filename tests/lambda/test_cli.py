@@ -423,7 +423,7 @@ def test_a_plain_moto_servers_2015_token_is_explained(
     assert f"{plain_moto} (from AWS_ENDPOINT_URL) answered with a token that had already" in message
     assert "check the clock" not in message
     assert "moto" in message
-    assert "make demo" in message
+    assert "`make moto` starts a moto server whose ECR issues fresh tokens" in message
 
 
 def test_a_short_token_from_aws_itself_gets_no_moto_hint(
