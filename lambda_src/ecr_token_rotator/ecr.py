@@ -63,7 +63,9 @@ def _call_failed(
                 f"{where} throttled GetAuthorizationToken through "
                 f"{deadline.policy.attempts} attempts; the next scheduled run will retry"
             )
-        return EcrTokenError(f"GetAuthorizationToken of {where} failed with {code}")
+        message = aws.error_message(error)
+        said = f": {message}" if message else ""
+        return EcrTokenError(f"GetAuthorizationToken of {where} failed with {code}{said}")
     if isinstance(error, aws.NETWORK_ERRORS):
         return EcrTokenError(aws.unreachable(service, region, error, deadline.policy))
     return EcrTokenError(
