@@ -333,10 +333,14 @@ VENV_COMMAND = REPO / ".venv" / "bin" / "ecr-token-rotator"
 
 
 def walkthrough() -> str:
-    """The README's shell block that starts a local AWS with `make moto`."""
-    markdown = (REPO / "README.md").read_text()
+    """The docs' shell block that starts a local AWS with `make moto` (README.md, or docs/)."""
     fence = re.compile(r"^```sh\n(.*?)^```", re.DOTALL | re.MULTILINE)
-    [block] = [block for block in fence.findall(markdown) if WALKTHROUGH_START in block]
+    [block] = [
+        block
+        for path in [REPO / "README.md", *sorted(REPO.glob("docs/**/*.md"))]
+        for block in fence.findall(path.read_text())
+        if WALKTHROUGH_START in block
+    ]
     return block
 
 
