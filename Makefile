@@ -24,7 +24,7 @@ SHARED_STAMP := $(SHARED_VENV)/.installed
 SHARED_PY := $(SHARED_VENV)/bin/python
 SHARED_VENV_READY := $(if $(wildcard $(SHARED_TOOLS)/requirements.txt),$(SHARED_STAMP))
 
-.PHONY: help venv shared-venv test lint package check-package demo clean lock
+.PHONY: help venv shared-venv test lint package check-package demo moto moto-stop clean lock
 .PHONY: lint-tf tf-fmt tf-validate checkov checkov-venv test-tf test-examples tf-offline
 .PHONY: docs docs-check manifests manifests-check validate-examples
 .PHONY: scan scan-iam scan-python bench FORCE
@@ -153,6 +153,12 @@ check-package: $(STAMP) ## fail if the committed zip differs from a fresh build
 
 demo: $(STAMP) ## refresh a secret with the packaged code against a local moto server
 	$(PY) -m tools.demo
+
+moto: $(STAMP) ## start a local AWS (moto, ECR issuing fresh tokens) on a free port, in the background; print the exports to eval
+	@$(PY) -m tools.local_aws start
+
+moto-stop: $(STAMP) ## stop the local AWS that make moto started (the one AWS_ENDPOINT_URL names, else every one)
+	@$(PY) -m tools.local_aws stop
 
 lock: ## re-pin requirements-dev.txt from requirements-dev.in (needs network)
 	rm -rf .venv-lock

@@ -69,7 +69,7 @@ import boto3
 from botocore.model import OperationModel
 from botocore.signers import RequestSigner
 from tests.support import lambda_zip
-from tests.support.lambda_runtime import DONE_MARKER
+from tests.support.lambda_runtime import DONE_FILE_VARIABLE
 from tests.support.moto_server import MotoServer, moto_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -329,20 +329,27 @@ class ChildRun:
 
 
 def run_child(argv: list[str], env: dict[str, str]) -> ChildRun:
-    """Run `argv` through the lean launcher bench/spawn.py: its own wall time and peak RSS."""
+    """Run `argv` through the lean launcher bench/spawn.py: its own wall time and peak RSS, and the
+    time to the moment it wrote to the file named by DONE_FILE_VARIABLE (a side channel: what the
+    child prints stays free of benchmark markers)."""
     with tempfile.TemporaryDirectory() as tmp:
-        report_path = Path(tmp) / "report.json"
+        report_path, done_path = Path(tmp) / "report.json", Path(tmp) / "done"
         launcher = [sys.executable, "-I", "-S", str(SPAWN), str(report_path)]
         process = subprocess.run(
-            [*launcher, *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+            [*launcher, *argv],
+            env={**env, DONE_FILE_VARIABLE: str(done_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        done = done_path.read_text() if done_path.exists() else ""
     if process.returncode != 0 or report.get("exit_code") != 0:
         raise BenchError(f"{argv[-1]} failed ({report}): {process.stderr[-2000:]}")
-    done = [line for line in process.stdout.splitlines() if line.startswith(DONE_MARKER)]
-    if len(done) != 1:
-        raise BenchError(f"{argv[-1]} printed no '{DONE_MARKER.strip()}' line: {process.stdout}")
-    seconds = float(done[0].removeprefix(DONE_MARKER)) - report["started_monotonic"]
+    if not done:
+        raise BenchError(f"{argv[-1]} wrote no end time to {DONE_FILE_VARIABLE}: {process.stdout}")
+    seconds = float(done) - report["started_monotonic"]
     return ChildRun(seconds, report["peak_rss_kib"] / 1024, process.stdout, process.stderr)
 
 
@@ -431,8 +438,8 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
         "-I",
         "-S",
         "-c",
-        f"import sys, time; sys.path.insert(0, {str(deps)!r}); import boto3; "
-        f"print('{DONE_MARKER}' + repr(time.monotonic()))",
+        f"import os, sys, time; sys.path.insert(0, {str(deps)!r}); import boto3; "
+        f"open(os.environ[{DONE_FILE_VARIABLE!r}], 'w').write(repr(time.monotonic()))",
     ]
     print(f"cold start: {plan.cold_runs} fresh processes each, in turn ...", file=sys.stderr)
     results["cold_start"] = cold_starts(

@@ -9,8 +9,8 @@ Python process that imports boto3.
 
 The child inherits stdin, stdout, stderr and the environment; the report (JSON:
 started_monotonic, seconds to the child's exit, peak_rss_kib, exit_code) goes to the file OUT. A
-child that prints `REFRESH_DONE_AT <time.monotonic()>` lets the caller measure from its start to
-that moment (the same clock in every process on Linux).
+child that writes `time.monotonic()` to the file named by BENCH_DONE_FILE lets the caller measure
+from its start to that moment (the same clock in every process on Linux).
 """
 
 import json

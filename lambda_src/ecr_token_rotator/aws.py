@@ -33,6 +33,7 @@ from botocore.exceptions import (
 )
 
 from . import __version__
+from .messages import excerpt
 
 if TYPE_CHECKING:
     from types_boto3_ecr import ECRClient
@@ -132,11 +133,17 @@ def botocore_version() -> str:
 
 
 def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    """AWS's error code; `HTTP <status>` for an answer that carries none (not AWS's: an error page
+    from a proxy or a load balancer, for which botocore gives the bare status as the code)."""
+    code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return f"HTTP {status}" if status is not None and code == str(status) else code
 
 
 def error_message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", ""))
+    """AWS's message, fit for an error message: where the answer was not AWS's, botocore gives its
+    whole body (an HTML page) as the message, of which only a short tag-free excerpt is kept."""
+    return excerpt(str(error.response.get("Error", {}).get("Message", "")))
 
 
 def is_access_denied(error: ClientError) -> bool:

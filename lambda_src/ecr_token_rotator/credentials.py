@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from .errors import EcrTokenError
+from .messages import duration
 
 # What ECR documents for a fresh token.
 TOKEN_LIFETIME = timedelta(hours=12)
@@ -116,7 +117,7 @@ def credential_from_authorization_data(
     if expires_at - now < MINIMUM_TOKEN_LIFETIME:
         raise TokenExpiringError(
             f"{where} returned a token that expires at {format_timestamp(expires_at)}, "
-            f"less than {MINIMUM_TOKEN_LIFETIME} after now ({format_timestamp(now)})",
+            f"less than {duration(MINIMUM_TOKEN_LIFETIME)} after now ({format_timestamp(now)})",
             expires_at=expires_at,
         )
     return RegistryCredential(

@@ -66,7 +66,9 @@ def _call_failed(
                 f"{where} throttled GetAuthorizationToken through "
                 f"{deadline.policy.attempts} attempts; the next scheduled run will retry"
             )
-        return EcrTokenError(f"GetAuthorizationToken of {where} failed with {code}")
+        message = aws.error_message(error)
+        said = f": {message}" if message else ""
+        return EcrTokenError(f"GetAuthorizationToken of {where} failed with {code}{said}")
     if isinstance(error, aws.NETWORK_ERRORS):
         return EcrTokenError(aws.unreachable(service, region, error, deadline.policy))
     return EcrTokenError(
@@ -84,8 +86,8 @@ def _moto_hint(error: TokenExpiringError, service: aws.Service, now: datetime) -
     return (
         f"{url} (from {variable}) answered with a token that had already expired: a plain moto "
         "server always does (its ECR issues tokens that expired on 2015-01-01), and the function "
-        "refuses such a token. Against moto, patch its ECR to issue fresh tokens as the "
-        "project's `make demo` does (tests/support/moto_ecr.py)"
+        "refuses such a token. In a clone of the project, `make moto` starts a moto server "
+        "whose ECR issues fresh tokens (as `make demo`'s does: tests/support/moto_ecr.py)"
     )
 
 

@@ -3,7 +3,8 @@
 Logs: stdlib `logging` with the step's fields passed as `extra`. With the JSON log format the
 module configures, Lambda's Python runtime renders every record as a JSON object and merges the
 `extra` fields into it. Where no handler prints records (the CLI), `JsonFormatter` does the
-same. (Lambda's TEXT log format prints only the message; the module always configures JSON.)
+same, or `TextFormatter` writes one line for a person (the CLI's `--log-format text`). (Lambda's
+TEXT log format prints only the message; the module always configures JSON.)
 
 Metrics (namespace ECRTokenRotator, dimension FunctionName): `TokenSecondsToExpiry` (Seconds) for
 every run that read AWSCURRENT, published, superseded or failed: the seconds left until what
@@ -42,6 +43,11 @@ NOISY_LOGGERS = ("boto3", "botocore", "urllib3", "s3transfer")
 _STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 
 
+def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The `extra` fields a record was logged with."""
+    return {key: value for key, value in vars(record).items() if key not in _STANDARD_RECORD_FIELDS}
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: timestamp, level, logger, message and the `extra` fields."""
 
@@ -53,9 +59,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(
-            (key, value)
-            for key, value in vars(record).items()
-            if key not in _STANDARD_RECORD_FIELDS and key not in entry
+            (key, value) for key, value in _extra_fields(record).items() if key not in entry
         )
         if record.exc_info:
             entry["errorType"] = record.exc_info[0].__name__ if record.exc_info[0] else None
@@ -63,6 +67,37 @@ class JsonFormatter(logging.Formatter):
 
 
 JsonFormatter.converter = time.gmtime  # timestamps in UTC, marked with "Z"
+
+
+def _text_value(value: object) -> str:
+    """A field's value as a person reads it: lists comma-separated, true/false/none, words quoted
+    only where they hold spaces."""
+    if value is None or isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return ",".join(_text_value(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str, separators=(",", ":"))
+    text = str(value)
+    return json.dumps(text) if not text or any(c.isspace() or c == '"' for c in text) else text
+
+
+class TextFormatter(logging.Formatter):
+    """One line per record for a person at a terminal: the level, the message, then the `extra`
+    fields as key=value (`event` is the message's name for machines, and left out)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = " ".join(
+            f"{key}={_text_value(value)}"
+            for key, value in _extra_fields(record).items()
+            if key != "event"
+        )
+        line = f"{record.levelname} {record.getMessage()}"
+        return f"{line}  [{fields}]" if fields else line
+
+
+FORMATTERS: dict[str, type[logging.Formatter]] = {"json": JsonFormatter, "text": TextFormatter}
+LOG_FORMATS = tuple(FORMATTERS)
 
 
 def configure_logging(level: str) -> None:
@@ -83,11 +118,11 @@ def configure_logging(level: str) -> None:
 
 
 @contextmanager
-def json_logs_to(stream: TextIO) -> Iterator[None]:
-    """While it lasts, the package's records go to `stream` as JSON lines (the CLI's stderr),
-    whoever else handles them."""
+def logs_to(stream: TextIO, log_format: str = "json") -> Iterator[None]:
+    """While it lasts, the package's records go to `stream` (the CLI's stderr) in `log_format`
+    (one of LOG_FORMATS), whoever else handles them."""
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(FORMATTERS[log_format]())
     package_logger = logging.getLogger(PACKAGE_LOGGER)
     package_logger.addHandler(handler)
     try:

@@ -54,6 +54,7 @@ from .document import (
 )
 from .endpoints import HostPlan
 from .errors import REPAIR_HINT, PublishConflictError, RotatorError, UnusableValueError
+from .messages import duration
 from .result import RunRecord
 from .secret_store import CURRENT, PENDING, LabelMoveRefused, StoredDocument
 
@@ -193,7 +194,7 @@ def verify(
     if checked.expires_at - now < MINIMUM_TOKEN_LIFETIME:
         raise CredentialExpiringError(
             f"{where} expires at {format_timestamp(checked.expires_at)}, less than "
-            f"{MINIMUM_TOKEN_LIFETIME} from now: too soon to publish"
+            f"{duration(MINIMUM_TOKEN_LIFETIME)} from now: too soon to publish"
         )
     if images:
         from .probe import probe_images  # noqa: PLC0415 - runs only when probe images are set

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from . import secret_store
 from .deadline import Deadline
 from .errors import RotationStateError
+from .messages import duration
 from .secret_store import CURRENT, PENDING
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,8 @@ def repair_pending(
     if left_alone:
         raise RotationStateError(
             f"AWSPENDING on version(s) {', '.join(left_alone)} of {secret_id} is younger than "
-            f"{ROTATION_IN_PROGRESS_WINDOW}, so a rotation may still be running; retry later, "
-            "or pass --force if you are sure it is not"
+            f"{duration(ROTATION_IN_PROGRESS_WINDOW)}, so a rotation may still be running; retry "
+            "later, or pass --force if you are sure it is not"
         )
     for version_id in to_remove:
         secret_store.move_label(secret_id, region, PENDING, deadline, remove_from=version_id)

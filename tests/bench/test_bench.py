@@ -4,12 +4,14 @@ else). Timing is not tested: that is what `make bench` reports."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench import run
+from tests.support import lambda_zip
 from tests.support.moto_server import moto_server
 
 REGISTRIES = ("123456789012", "210987654321")
@@ -161,3 +163,37 @@ def test_the_readme_is_written_only_when_asked(
 
     assert (readme.read_text() != README) is written
     assert (tmp_path / "latest.json").exists()
+
+
+def test_a_child_reports_when_its_work_ended_through_the_side_channel(tmp_path: Path) -> None:
+    """The end time comes from the file BENCH_DONE_FILE names, not from the child's output (which
+    `make demo` shows a person): a marker printed on stdout is not read."""
+    write_end = (
+        "import os, sys, time; print('REFRESH_DONE_AT 0.0'); time.sleep(0.05); "
+        "open(os.environ['BENCH_DONE_FILE'], 'w').write(repr(time.monotonic()))"
+    )
+    child = run.run_child([sys.executable, "-I", "-S", "-c", write_end], {"PATH": "/usr/bin:/bin"})
+    assert child.seconds > 0.05  # from the child's start to the moment it wrote, not to 0.0
+
+    with pytest.raises(run.BenchError, match="wrote no end time to BENCH_DONE_FILE"):
+        run.run_child([sys.executable, "-I", "-S", "-c", "print('REFRESH_DONE_AT 1.0')"], {})
+
+
+def test_the_packaged_function_prints_no_benchmark_marker(tmp_path: Path) -> None:
+    """What the demo shows of the function's output (its metric line and result) carries no
+    marker; the benchmark's end time goes to the side channel when asked for."""
+    done = tmp_path / "done"
+    with moto_server() as server:
+        secret = run.create_secret(server, "quiet")
+        process = lambda_zip.run_packaged(
+            run.ZIP,
+            tmp_path,
+            {},
+            AWS_ENDPOINT_URL=server.endpoint_url,
+            AWS_REGION=run.HOME,
+            SECRET_ID=secret,
+            BENCH_DONE_FILE=str(done),
+        )
+    assert process.returncode == 0, process.stderr
+    assert "REFRESH_DONE_AT" not in process.stdout + process.stderr
+    assert float(done.read_text()) > 0

@@ -18,6 +18,9 @@ import json
 import os
 import re
 import shlex
+import shutil
+import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -321,3 +324,77 @@ def test_the_pinned_chart_is_the_eso_release_ci_validates_against():
             f"{source} is absent (the ESO CRDs CI validates against live beside the project)"
         )
     assert json.loads(source.read_text())["equivalent_tag"] == f"v{ESO_CHART_VERSION}"
+
+
+# ---- the README's local walkthrough, run as written --------------------------------------------
+
+WALKTHROUGH_START = 'eval "$(make --silent moto)"'
+VENV_COMMAND = REPO / ".venv" / "bin" / "ecr-token-rotator"
+
+
+def walkthrough() -> str:
+    """The docs' shell block that starts a local AWS with `make moto` (README.md, or docs/)."""
+    fence = re.compile(r"^```sh\n(.*?)^```", re.DOTALL | re.MULTILINE)
+    [block] = [
+        block
+        for path in [REPO / "README.md", *sorted(REPO.glob("docs/**/*.md"))]
+        for block in fence.findall(path.read_text())
+        if WALKTHROUGH_START in block
+    ]
+    return block
+
+
+def test_the_local_walkthrough_succeeds_and_cleans_up_after_itself(tmp_path):
+    """The block, run twice in one shell as a reader would (the second time after the first's
+    clean-up): every command succeeds, `refresh` and `repair --dry-run` among them, against a
+    server on a free port; at the end the server is gone and nothing it exported is left."""
+    if shutil.which("make") is None or shutil.which("bash") is None:
+        pytest.skip("the README walkthrough needs `make` and `bash` on PATH")
+    if not VENV_COMMAND.exists():
+        pytest.skip(f"{VENV_COMMAND} is absent: run `make venv` (the walkthrough's first step)")
+    block = walkthrough()
+    lines = block.splitlines()
+    assert lines[-2:] == [
+        "make --silent moto-stop",
+        "unset AWS_ENDPOINT_URL AWS_REGION AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID "
+        "AWS_SECRET_ACCESS_KEY",
+    ]
+    exported = (
+        "AWS_ENDPOINT_URL|AWS_REGION|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY"
+    )
+    script = f"set -euo pipefail\n{block}{block}env | grep -E '^({exported})=' || true\n"
+    process = subprocess.run(
+        ["bash", "-c", script],
+        cwd=REPO,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "TMPDIR": str(tmp_path),  # the servers' state files: this test's own
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    urls = re.findall(r"local AWS \(moto.*?\) at (http://127\.0\.0\.1:(\d+))", process.stderr)
+    assert len(urls) == 2, process.stderr
+    results = [
+        json.loads(text) for text in re.findall(r"^\{\n.*?^\}$", process.stdout, re.M | re.S)
+    ]
+    refreshed = [result for result in results if result.get("published")]
+    dry_runs = [result for result in results if result.get("dry_run")]
+    assert len(refreshed) == len(dry_runs) == 2, process.stdout
+    assert refreshed[0]["registry_hosts"] == ["123456789012.dkr.ecr.eu-central-1.amazonaws.com"]
+    assert process.stdout.rstrip().splitlines()[-1] == "}"  # nothing `make moto` exported is left
+    for url, port in urls:
+        assert port != "5000"
+        with (
+            pytest.raises(ConnectionRefusedError),
+            socket.create_connection(("127.0.0.1", int(port)), 2),
+        ):
+            pass  # the server is gone
+        assert f"stopped the local AWS at {url}" in process.stderr
+    assert list(tmp_path.glob("ecr-token-rotator-moto-*")) == []

@@ -1,11 +1,16 @@
 """The operator CLI: `refresh` and `repair`, their output, errors and exit codes, as a newcomer
-meets them: errors name the CLI's flags, end in one JSON log line on stderr, and say what to do
-for where the CLI runs."""
+meets them: a wrong command line gets argparse's usage text (nothing ran), a run that started
+ends in one log line on stderr (JSON, or text for a person); errors name the CLI's flags, say what
+to do for where the CLI runs, and write durations in words."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import pty
+import re
 import socket
 import subprocess
 import sys
@@ -34,6 +39,24 @@ LAMBDA_VARIABLES = tuple(name for name in ENVIRONMENT_NAMES if name != "AWS_REGI
 def run_failed(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
     [record] = [r for r in caplog.records if getattr(r, "event", None) == "run_failed"]
     return record
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
+    """The error of a command line refused before anything ran: argparse's usage text of the
+    command, then `<prog> <command>: error: <message>`, on stderr only, and no log line."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(f"usage: {Path(sys.argv[0]).name} {command} [-h] --secret-id ID"), (
+        lines
+    )
+    prefix = f"{Path(sys.argv[0]).name} {command}: error: "
+    [error] = [line for line in lines if line.startswith(prefix)]
+    assert lines[-1] == error
+    for line in lines:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(line)
+    return error.removeprefix(prefix)
 
 
 def test_refresh_prints_the_result_as_json(
@@ -146,13 +169,13 @@ def test_refresh_by_arn_while_configured_for_another_region(
 
 @pytest.mark.parametrize("command", ["refresh", "repair"])
 def test_a_secret_by_name_with_no_region_anywhere_says_where_to_set_one(
-    harness: Harness, caplog: pytest.LogCaptureFixture, command: str
+    harness: Harness, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     harness.monkeypatch.delenv("AWS_REGION")
     harness.monkeypatch.delenv("AWS_DEFAULT_REGION")
     aws.reset_clients()
     assert cli.main([command, "--secret-id", "by-name"]) == 2
-    message = run_failed(caplog).getMessage()
+    message = usage_error(capsys, command)
     assert "no region: give the secret's ARN, pass --region, or set one" in message
     assert "AWS_REGION, AWS_DEFAULT_REGION or the profile's region" in message
 
@@ -169,11 +192,11 @@ def test_aws_region_alone_is_the_environments_region(harness: Harness) -> None:
 
 @pytest.mark.parametrize("command", ["refresh", "repair"])
 def test_a_region_that_contradicts_the_arn_is_an_error(
-    harness: Harness, caplog: pytest.LogCaptureFixture, command: str
+    harness: Harness, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     arn = f"arn:aws:secretsmanager:{OTHER_REGION}:{ACCOUNT_ID}:secret:elsewhere-AbCdEf"
     assert cli.main([command, "--secret-id", arn, "--region", "eu-central-1"]) == 2
-    message = run_failed(caplog).getMessage()
+    message = usage_error(capsys, command)
     assert f"--region eu-central-1 is not the region of the secret's ARN ({OTHER_REGION})" in (
         message
     )
@@ -191,11 +214,11 @@ def test_region_means_the_region_of_a_secret_given_by_name_in_both_commands(
 
 
 def test_region_is_given_once_and_ecr_regions_have_their_own_flag(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    harness: Harness, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["refresh", "--secret-id", "x", "--region", "eu-central-1", "--region", "us-east-1"]
     assert cli.main(argv) == 2
-    message = run_failed(caplog).getMessage()
+    message = usage_error(capsys, "refresh")
     assert "--region is given once" in message
     assert "--ecr-region" in message
 
@@ -209,28 +232,28 @@ def test_region_is_given_once_and_ecr_regions_have_their_own_flag(
     ],
 )
 def test_region_is_validated_before_any_call(
-    harness: Harness, caplog: pytest.LogCaptureFixture, argv: list[str], words: str
+    harness: Harness, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
 ) -> None:
     calls: list[str] = []
     on_function_calls("before-call", lambda model, **_: calls.append(model.name))
     assert cli.main(argv) == 2
-    assert words in run_failed(caplog).getMessage()
+    assert words in usage_error(capsys, argv[0])
     assert calls == []  # never reached AWS (an invalid region name made botocore send HTML)
 
 
 def test_a_configured_region_that_is_not_one_is_named(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    harness: Harness, capsys: pytest.CaptureFixture[str]
 ) -> None:
     harness.monkeypatch.setenv("AWS_REGION", "US-EAST-1")
     harness.monkeypatch.setenv("AWS_DEFAULT_REGION", "US-EAST-1")
     aws.reset_clients()
     assert cli.main(["repair", "--secret-id", "x"]) == 2
-    message = run_failed(caplog).getMessage()
+    message = usage_error(capsys, "repair")
     assert "'US-EAST-1'" in message
     assert "AWS_REGION" in message
 
 
-# ---- errors name the CLI's flags; the last line is one JSON log line --------------------------
+# ---- errors name the CLI's flags; a wrong command line gets usage text, a run a log line -------
 
 
 @pytest.mark.parametrize(
@@ -250,44 +273,64 @@ def test_a_configured_region_that_is_not_one_is_named(
         (["--log-level", "LOUD"], "--log-level", "'LOUD'"),
     ],
 )
-def test_errors_name_the_flags_not_the_lambdas_variables(  # noqa: PLR0917 - fixtures
-    harness: Harness,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
-    argv: list[str],
-    flag: str,
-    words: str,
+def test_errors_name_the_flags_not_the_lambdas_variables(
+    harness: Harness, capsys: pytest.CaptureFixture[str], argv: list[str], flag: str, words: str
 ) -> None:
     assert cli.main(["refresh", "--secret-id", "x", *argv]) == 2
-    message = run_failed(caplog).getMessage()
+    message = usage_error(capsys, "refresh")
     assert flag in message
     assert words in message
     assert [name for name in LAMBDA_VARIABLES if name in message] == []
-    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize(
-    ("argv", "code", "words"),
+    ("argv", "words"),
     [
-        (["refresh", "--secret-id", "missing"], 1, "does not exist in eu-central-1"),
-        (["refresh", "--secret-id", "x", "--ecr-region", "mars"], 2, "'mars'"),
-        (["refresh", "--secret-id", "x", "--registry-id", "1"], 2, "12-digit"),
-        (["repair", "--secret-id", "missing"], 1, "does not exist"),
-        (["refresh"], 2, "--secret-id"),  # argparse's own complaint
-        (["refresh", "--secret-id", "x", "--timeout", "1"], 2, "--timeout"),
+        (["refresh"], "the following arguments are required: --secret-id"),
+        (["repair", "--dry-run"], "the following arguments are required: --secret-id"),
+        (["refresh", "--secret-id", "x", "--timeout", "1"], "argument --timeout: '1' is not a"),
+        (["refresh", "--secret-id", "x", "--ecr-regions", "eu-west-1"], "unrecognized arguments"),
+        (["repair", "--secret-id", "x", "--ecr-region", "eu-west-1"], "unrecognized arguments"),
+        (["refresh", "--secret-id", "x", "--ecr-region", "mars"], "--ecr-region: 'mars'"),
+        (["refresh", "--secret-id", "x", "--registry-id", "1"], "12-digit"),
+        (["refresh", "--secret-id", "x", "--log-format", "yaml"], "invalid choice: 'yaml'"),
     ],
 )
-def test_the_final_error_is_one_json_log_line_on_stderr(
-    harness: Harness, capsys: pytest.CaptureFixture[str], argv: list[str], code: int, words: str
+def test_a_wrong_command_line_gets_usage_text_and_exit_status_2(
+    harness: Harness,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    argv: list[str],
+    words: str,
 ) -> None:
-    assert cli.main(argv) == code
+    """Nothing ran: no "run failed" log line, whatever the log format; argparse's usage of the
+    command and the error instead."""
+    calls: list[str] = []
+    on_function_calls("before-call", lambda model, **_: calls.append(model.name))
+    assert cli.main(argv) == 2
+    assert words in usage_error(capsys, argv[0])
+    assert [r for r in caplog.records if getattr(r, "event", None) == "run_failed"] == []
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["refresh", "--secret-id", "missing"], "does not exist in eu-central-1"),
+        (["repair", "--secret-id", "missing"], "does not exist"),
+    ],
+)
+def test_a_failed_run_ends_in_one_json_log_line_on_stderr(
+    harness: Harness, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    assert cli.main([*argv, "--log-format", "json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     *_, last = captured.err.splitlines()
     line = json.loads(last)
     assert line["level"] == "ERROR"
     assert line["event"] == "run_failed"
-    assert line["exit_code"] == code
+    assert line["exit_code"] == 1
     assert words in line["message"]
     assert all(json.loads(other) for other in captured.err.splitlines())  # JSON, every line
 
@@ -303,27 +346,179 @@ def test_a_missing_secret_is_the_first_thing_refresh_says(
     assert "secret does-not-exist does not exist in eu-central-1" in said[0]
 
 
-def test_the_installed_command_prints_json_errors_and_help() -> None:
-    """As a user runs it: a process of its own, where nothing else handles the log records."""
-    process = subprocess.run(
-        [sys.executable, "-m", "ecr_token_rotator", "refresh", "--secret-id", "x",
-         "--ecr-region", "mars"],
-        capture_output=True, text=True, check=False, cwd="lambda_src",
-        env={"PATH": "/usr/bin:/bin", "AWS_REGION": "eu-central-1"},
+def module_command(
+    *args: str, env: dict[str, str] | None = None, stderr: int = subprocess.PIPE
+) -> subprocess.CompletedProcess[str]:
+    """`python -m ecr_token_rotator ...` as a user runs it: a process of its own, where nothing
+    else handles the log records; no credentials, no AWS configuration."""
+    return subprocess.run(
+        [sys.executable, "-m", "ecr_token_rotator", *args],
+        stdout=subprocess.PIPE, stderr=stderr, text=True, check=False, cwd="lambda_src",
+        env=env or {
+            "PATH": "/usr/bin:/bin", "AWS_REGION": "eu-central-1", "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
+        },
     )  # fmt: skip
-    assert process.returncode == 2
-    assert process.stdout == ""
-    [line] = process.stderr.splitlines()
-    record = json.loads(line)
-    assert (record["event"], record["error_type"]) == ("run_failed", "ConfigError")
-    assert "--ecr-region: 'mars'" in record["message"]
 
-    helped = subprocess.run(
-        [sys.executable, "-m", "ecr_token_rotator", "refresh", "--help"],
-        capture_output=True, text=True, check=True, cwd="lambda_src",
-    )  # fmt: skip
+
+def test_the_installed_command_prints_usage_errors_json_logs_and_help() -> None:
+    refused = module_command("refresh", "--secret-id", "x", "--ecr-region", "mars")
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.startswith("usage: python -m ecr_token_rotator refresh [-h] --secret-id")
+    last = refused.stderr.splitlines()[-1]
+    assert last.startswith("python -m ecr_token_rotator refresh: error: --ecr-region: 'mars' is")
+
+    # A run that started (and failed for want of credentials): one JSON line, stderr not a TTY.
+    failed = module_command("repair", "--secret-id", "x")
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    [line] = failed.stderr.splitlines()
+    record = json.loads(line)
+    assert (record["event"], record["error_type"], record["exit_code"]) == (
+        "run_failed",
+        "SecretError",
+        1,
+    )
+    assert "Unable to locate credentials" in record["message"]
+
+    helped = module_command("refresh", "--help")
+    assert helped.returncode == 0
     assert "--log-level LEVEL" in helped.stdout
     assert "DEBUG, INFO (default), WARNING or ERROR" in " ".join(helped.stdout.split())
+
+
+def on_a_terminal(*args: str) -> str:
+    """What the command writes to stderr when stderr is a terminal (a pseudo-terminal here)."""
+    controller, terminal = pty.openpty()
+    try:
+        process = module_command(*args, stderr=terminal)
+    finally:
+        os.close(terminal)
+    written = b""
+    with contextlib.suppress(OSError):  # EIO: the terminal's other end is closed
+        while chunk := os.read(controller, 65536):
+            written += chunk
+    os.close(controller)
+    assert process.stdout == ""
+    return written.decode().replace("\r\n", "\n")
+
+
+def test_on_a_terminal_logs_are_text_unless_json_is_asked_for() -> None:
+    text = on_a_terminal("repair", "--secret-id", "x")
+    [line] = text.splitlines()
+    assert line.startswith("ERROR run failed: ListSecretVersionIds on x failed before reaching AWS")
+    assert "Unable to locate credentials" in line
+    assert line.endswith("exit_code=1]")
+    assert " [error_type=SecretError " in line
+    assert " waiting_for=secretsmanager:ListSecretVersionIds " in line
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(line)
+
+    [line] = on_a_terminal("repair", "--secret-id", "x", "--log-format", "json").splitlines()
+    assert json.loads(line)["event"] == "run_failed"
+
+
+def test_text_logs_read_as_lines_for_a_person(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    argv = ["refresh", "--secret-id", arn, "--ecr-region", "eu-central-1,us-east-1"]
+    assert cli.main([*argv, "--log-format", "text"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["secret_arn"] == arn  # the result stays JSON
+    lines = captured.err.splitlines()
+    assert [line.split("  [")[0] for line in lines] == [
+        "INFO secret read",
+        "INFO ECR tokens fetched",
+        "INFO secret published",
+    ]
+    assert f" [secret_id={arn} " in lines[0]
+    assert "first_version=false" in lines[0]
+    assert "regions=eu-central-1,us-east-1" in lines[1]
+    assert "event=" not in captured.err
+
+
+# ---- list flags: repeated, comma-separated, or both -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--ecr-region", "eu-central-1,us-east-1,us-west-2"],
+        ["--ecr-region", "eu-central-1", "--ecr-region", "us-east-1,us-west-2"],
+        ["--ecr-region", "eu-central-1", "--ecr-region", "us-east-1", "--ecr-region", "us-west-2"],
+        ["--ecr-region", " eu-central-1, us-east-1,,us-west-2 ,"],  # as ECR_REGIONS takes it
+    ],
+    ids=["comma-separated", "both", "repeated", "blanks"],
+)
+def test_ecr_regions_repeated_or_comma_separated(
+    harness: Harness, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    arn = harness.create_secret()
+    assert cli.main(["refresh", "--secret-id", arn, *argv]) == 0
+    assert json.loads(capsys.readouterr().out)["registry_hosts"] == [
+        f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com"
+        for region in ("eu-central-1", "us-east-1", "us-west-2")
+    ]
+
+
+def test_every_list_flag_takes_a_comma_separated_list(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = harness.create_secret()
+    other = "210987654321"
+    images = [f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/app:{tag}" for tag in (1, 2)]
+    harness.monkeypatch.setattr(cli, "HttpsTransport", lambda **_: harness.stub.transport())
+    argv = [
+        "refresh", "--secret-id", arn,
+        "--registry-id", f"{ACCOUNT_ID},{other}",
+        "--endpoint-type", "ipv4,dualstack",
+        "--probe-image", ",".join(images),
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["registry_hosts"] == [
+        f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com",
+        f"{ACCOUNT_ID}.dkr-ecr.{REGION}.on.aws",
+        f"{other}.dkr.ecr.{REGION}.amazonaws.com",
+        f"{other}.dkr-ecr.{REGION}.on.aws",
+    ]
+    assert [path for _, path, _ in harness.stub.state.requests] == [
+        "/v2/app/manifests/1",
+        "/v2/app/manifests/2",
+    ]
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--help"], prog="ecr-token-rotator")
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_the_synopsis_says_how_lists_are_given(capsys: pytest.CaptureFixture[str]) -> None:
+    usage = help_of(capsys, "refresh")
+    for flag, item in (
+        ("--ecr-region", "REGION"),
+        ("--registry-id", "ACCOUNT"),
+        ("--endpoint-type", "TYPE"),
+        ("--probe-image", "IMAGE"),
+    ):
+        assert f"[{flag} {item}[,{item}...]]" in usage, flag
+    assert not re.search(r"\[--[a-z-]+ [A-Z]+ \.\.\.\]", usage)  # not several values after one flag
+    text = " ".join(usage.split())
+    assert "List flags take one value or a comma-separated list, and may be repeated" in text
+    assert (
+        "--ecr-region eu-west-1,eu-central-1 is --ecr-region eu-west-1 --ecr-region eu-central-1"
+        in (text)
+    )
+
+
+def test_help_writes_durations_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = [help_of(capsys), help_of(capsys, "refresh"), help_of(capsys, "repair")]
+    assert "also remove AWSPENDING younger than 15 minutes" in " ".join(helps[2].split())
+    for text in helps:
+        assert not re.search(r"\d+:\d\d:\d\d", text), text
 
 
 def test_the_venv_has_the_command() -> None:
@@ -434,7 +629,7 @@ def test_a_plain_moto_servers_2015_token_is_explained(
     assert f"{plain_moto} (from AWS_ENDPOINT_URL) answered with a token that had already" in message
     assert "check the clock" not in message
     assert "moto" in message
-    assert "make demo" in message
+    assert "`make moto` starts a moto server whose ECR issues fresh tokens" in message
 
 
 def test_a_short_token_from_aws_itself_gets_no_moto_hint(
@@ -498,7 +693,9 @@ def test_a_pending_label_ten_minutes_old_is_left_alone_without_force(
     assert dry_run["recent_pending_version_ids"] == [token]
 
     assert cli.main(["repair", "--secret-id", arn]) == 1
-    assert "younger than 0:15:00" in run_failed(caplog).getMessage()
+    assert "younger than 15 minutes, so a rotation may still be running" in (
+        run_failed(caplog).getMessage()
+    )
     assert harness.snapshot(arn).version_stages[token] == ["AWSPENDING"]
 
     assert cli.main(["repair", "--secret-id", arn, "--force", "--dry-run"]) == 0
@@ -528,3 +725,22 @@ def test_python_dash_m_entry_point_shows_help() -> None:
     assert process.stdout.startswith("usage: python -m ecr_token_rotator")
     assert "refresh" in process.stdout
     assert "repair" in process.stdout
+
+
+def test_the_docs_synopsis_is_the_commands_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every option of each command's usage, as argparse writes it, is in the docs' synopsis."""
+    repo = Path(__file__).resolve().parents[2]
+    docs = [repo / "README.md", *sorted(repo.glob("docs/**/*.md"))]
+    blocks = [
+        " ".join(block.split())
+        for path in docs
+        for block in re.findall(r"^```sh\n(.*?)^```", path.read_text(), re.DOTALL | re.MULTILINE)
+        if "ecr-token-rotator refresh --secret-id ID" in block
+    ]
+    assert len(blocks) == 1, "one synopsis of the CLI in the docs"
+    for command in ("refresh", "repair"):
+        usage = " ".join(help_of(capsys, command).split("\n\n")[0].split())
+        options = re.findall(r"\[--.*?\]+(?= |$)|--secret-id ID", usage)
+        assert len(options) >= 6, usage
+        for option in options:
+            assert option in blocks[0], option

@@ -16,8 +16,10 @@ from ecr_token_rotator.handler import lambda_handler
 from ecr_token_rotator.observability import (
     NOISY_LOGGERS,
     JsonFormatter,
+    TextFormatter,
     configure_logging,
     emit_metric,
+    logs_to,
     metric_line,
 )
 from ecr_token_rotator.result import RunRecord
@@ -231,3 +233,38 @@ def test_json_formatter_keeps_extra_fields() -> None:
     assert entry["event"] == "step"
     assert entry["level"] == "INFO"
     assert entry["timestamp"].endswith("Z")
+
+
+def test_text_formatter_writes_one_line_for_a_person() -> None:
+    record = logging.makeLogRecord(
+        {"name": "ecr_token_rotator.x", "levelname": "WARNING", "msg": "hi %s", "args": ("you",)}
+    )
+    fields = {
+        "event": "step",  # the message's name for machines: left out
+        "regions": ["eu-central-1", "us-east-1"],
+        "published": False,
+        "previous_version_id": None,
+        "reason": 'two "words"',
+        "attempts": 2,
+    }
+    for key, value in fields.items():
+        setattr(record, key, value)
+    assert TextFormatter().format(record) == (
+        "WARNING hi you  [regions=eu-central-1,us-east-1 published=false "
+        'previous_version_id=none reason="two \\"words\\"" attempts=2]'
+    )
+    bare = logging.makeLogRecord({"levelname": "INFO", "msg": "done"})
+    assert TextFormatter().format(bare) == "INFO done"
+
+
+@pytest.mark.parametrize(("log_format", "json_lines"), [("json", True), ("text", False)])
+def test_logs_to_a_stream_in_either_format(log_format: str, json_lines: bool) -> None:
+    stream = io.StringIO()
+    with logs_to(stream, log_format):
+        logging.getLogger("ecr_token_rotator.x").warning("careful", extra={"event": "step"})
+    logging.getLogger("ecr_token_rotator.x").warning("not written after the block")
+    [line] = stream.getvalue().splitlines()
+    if json_lines:
+        assert json.loads(line)["message"] == "careful"
+    else:
+        assert line == "WARNING careful"

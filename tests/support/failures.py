@@ -28,7 +28,12 @@ from ecr_token_rotator.errors import (
 )
 from ecr_token_rotator.probe import RegistryAnswer
 from tests.support.ecr_public import public_ecr
-from tests.support.faults import inject_error, inject_retryable_error, skip_retry_sleeps
+from tests.support.faults import (
+    inject_error,
+    inject_error_page,
+    inject_retryable_error,
+    skip_retry_sleeps,
+)
 
 if TYPE_CHECKING:
     from tests.conftest import Harness
@@ -104,6 +109,17 @@ def _throttled(h: Harness, arn: str) -> Callable[[], None]:
         assert fault.calls == DEFAULT_POLICY.attempts, fault.calls
 
     return retried_by_botocore_then_stopped
+
+
+def _error_page(service: str, operation: str) -> Setup:
+    """A proxy or load balancer in the way answers `operation` with an HTML error page."""
+
+    def setup(h: Harness, arn: str) -> None:
+        h.configure(SECRET_ID=arn)
+        inject_error_page(service, REGION, operation)
+        skip_retry_sleeps(h.monkeypatch)  # botocore retries a 500: keep the attempts, not waits
+
+    return setup
 
 
 def _one_region_denied(h: Harness, arn: str) -> None:
@@ -231,6 +247,18 @@ FAILURES: tuple[Failure, ...] = (
         ("throttled", REGION, f"{DEFAULT_POLICY.attempts} attempts"),
     ),
     Failure(
+        "GetSecretValue answered with an HTML page",
+        _error_page("secretsmanager", "GetSecretValue"),
+        SecretError,
+        ("GetSecretValue", "HTTP 500", "500 Internal Server Error: Internal Server Error The"),
+    ),
+    Failure(
+        "GetAuthorizationToken answered with an HTML page",
+        _error_page("ecr", "GetAuthorizationToken"),
+        EcrTokenError,
+        ("GetAuthorizationToken", REGION, "HTTP 500", "Internal Server Error"),
+    ),
+    Failure(
         "one region of three denied",
         _one_region_denied,
         PermissionDeniedError,
@@ -240,7 +268,7 @@ FAILURES: tuple[Failure, ...] = (
         "token already expiring",
         _token_lifetime(timedelta(minutes=10)),
         EcrTokenError,
-        ("expires at", REGION),
+        ("expires at", REGION, "less than 1 hour after now"),
     ),
     Failure("token not base64", _malformed_token("not base64!"), EcrTokenError, ("base64",)),
     Failure(

@@ -60,6 +60,33 @@ def _error_response(url: str, code: str, message: str, status: int) -> AWSRespon
     return AWSResponse(url, status, headers, _RawBody(body))
 
 
+# What a proxy or load balancer in the way answers (not AWS's JSON): a page of several KB.
+ERROR_PAGE = (
+    "<!DOCTYPE html><html><head><title>500 Internal Server Error</title>"
+    "<style>body { font-family: sans-serif; }</style></head><body>"
+    "<h1>Internal Server Error</h1><p>The proxy could not reach the upstream server &amp; gave "
+    "up.</p>" + "<p>Reference: a1b2c3d4e5f6, please contact the network team.</p>" * 80 + "<hr>"
+    "<address>proxy.corp.example</address><script>console.log('trace')</script></body></html>"
+).encode()
+
+
+def inject_error_page(
+    service: str, region: str, operation: str, *, status: int = 500, page: bytes = ERROR_PAGE
+) -> InjectedFault:
+    """Every `operation` call answered (through botocore's retries, and its own parsing) with an
+    HTML error page instead of AWS's JSON. Answered at `before-send`, as `inject_retryable_error`:
+    only for operations without side effects."""
+    fault = InjectedFault()
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        fault.calls += 1
+        headers = {"Content-Type": "text/html", "Content-Length": str(len(page))}
+        return AWSResponse(request.url, status, headers, _RawBody(page))
+
+    _register(service, region, "before-send", operation, answer)
+    return fault
+
+
 def skip_retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record botocore's backoff sleeps instead of sleeping (the retries themselves still run)."""
     sleeps: list[float] = []

@@ -355,7 +355,7 @@ class AppliedExample:
 
 
 @contextmanager
-def _provider_for(root: Path, major: int) -> Iterator[dict[str, str]]:
+def provider_for(root: Path, major: int) -> Iterator[dict[str, str]]:
     """A shared stand-in process where the configuration has one aws provider configuration (the
     stand-in keeps one region per process); Terraform starts its own otherwise."""
     aliased = any(re.search(r"^\s*alias\s*=", path.read_text(), re.M) for path in root.glob("*.tf"))
@@ -388,7 +388,7 @@ def apply_example(
     variables = example_inputs(name)
     terraform.run("init", "-no-color", "-backend=false", cwd=root)
     log.append("terraform init: ok")
-    with _provider_for(root, major) as reattach:
+    with provider_for(root, major) as reattach:
         for command in (
             ["validate", "-no-color"],
             ["plan", "-no-color", "-out=tfplan", *variables],
