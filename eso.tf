@@ -5,8 +5,7 @@
 ################################################################################
 
 locals {
-  eso_role_name = coalesce(var.eso_role_name, "${var.name}-eso")
-  eso_subject   = "system:serviceaccount:${var.eso_namespace}:${var.eso_service_account}"
+  eso_subject = "system:serviceaccount:${var.eso_namespace}:${var.eso_service_account}"
   # Counted on bools only: a cluster name may be unknown until apply (an output of the cluster
   # created in the same apply), and a count must be known at plan.
   create_eso_pod_identity_association = local.create && var.create_eso_role && var.eso_pod_identity && var.create_eso_pod_identity_association
@@ -128,7 +127,7 @@ data "aws_iam_policy_document" "eso_assume_role" {
 resource "aws_iam_role" "eso" {
   count = local.create && var.create_eso_role ? 1 : 0
 
-  name                 = local.eso_role_name
+  name                 = local.role_names.eso
   path                 = var.role_path
   description          = "External Secrets Operator (${local.eso_subject}): reads the ECR pull credentials secret ${coalesce(local.secret_name, "of ${var.name}")}."
   assume_role_policy   = data.aws_iam_policy_document.eso_assume_role[0].json
@@ -143,8 +142,8 @@ resource "aws_iam_role" "eso" {
     }
 
     precondition {
-      condition     = length(local.eso_role_name) <= 64
-      error_message = "The ESO role's name ${local.eso_role_name} has ${length(local.eso_role_name)} characters; IAM allows 64. Shorten name (the default ESO role name is <name>-eso) or set eso_role_name."
+      condition     = length(local.role_names.eso) <= 64
+      error_message = local.role_name_errors.eso
     }
 
     precondition {
@@ -211,6 +210,13 @@ resource "aws_secretsmanager_secret_policy" "this" {
     precondition {
       condition     = var.secret_kms_key_arn != null
       error_message = "secret_reader_principal_arns needs a customer-managed KMS key (secret_kms_key_arn): the AWS managed key aws/secretsmanager cannot be used from other accounts. Also allow those readers kms:Decrypt in that key's policy."
+    }
+
+    # Secrets Manager copies the resource policy to the replicas, where the readers can decrypt
+    # only what a customer-managed key encrypts (the same rule as for the primary).
+    precondition {
+      condition     = length(local.replica_regions_under_the_aws_managed_key) == 0
+      error_message = "secret_reader_principal_arns: the replicas in ${join(", ", local.replica_regions_under_the_aws_managed_key)} are encrypted with the AWS managed key aws/secretsmanager, which readers in other accounts cannot use, so they could read only the primary. Give each of secret_replicas a kms_key_arn (a customer-managed key in its region whose key policy allows the readers kms:Decrypt)."
     }
 
     # PutResourcePolicy acts in the provider's region.

@@ -5,7 +5,6 @@
 ################################################################################
 
 locals {
-  lambda_role_name = coalesce(var.lambda_role_name, var.name)
   # The ARN the log group below gets, known at plan (so is the policy, for an existing secret).
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}"
 
@@ -65,13 +64,20 @@ data "aws_iam_policy_document" "assume_role" {
 resource "aws_iam_role" "this" {
   count = local.create ? 1 : 0
 
-  name                 = local.lambda_role_name
+  name                 = local.role_names.lambda
   path                 = var.role_path
   description          = "Role of the ${var.name} Lambda function: refreshes the ECR pull credentials in one Secrets Manager secret."
   assume_role_policy   = data.aws_iam_policy_document.assume_role[0].json
   permissions_boundary = var.role_permissions_boundary_arn
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.role_names.lambda) <= 64
+      error_message = local.role_name_errors.lambda
+    }
+  }
 }
 
 data "aws_iam_policy_document" "function" {

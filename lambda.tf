@@ -32,6 +32,16 @@ resource "aws_cloudwatch_log_group" "this" {
   kms_key_id        = var.cloudwatch_log_group_kms_key_arn
 
   tags = var.tags
+
+  # KMS keys are regional, and CloudWatch Logs encrypts a log group with a key of the log group's
+  # region (inferred as for the secret's key, see main.tf; the error AWS answers otherwise is "The
+  # specified KMS key does not exist or is not allowed to be used with Arn ...").
+  lifecycle {
+    precondition {
+      condition     = try(split(":", var.cloudwatch_log_group_kms_key_arn)[3] == local.region, true)
+      error_message = "cloudwatch_log_group_kms_key_arn is a key in ${try(split(":", var.cloudwatch_log_group_kms_key_arn)[3], "?")}, and the function's log group is in ${local.region} (the provider's region): CloudWatch Logs encrypts a log group only with a KMS key of its own region. Use a key in ${local.region}."
+    }
+  }
 }
 
 resource "aws_lambda_function" "this" {
@@ -117,6 +127,11 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = local.registry_host_count <= local.max_registry_hosts
       error_message = "The docker config would hold ${local.registry_host_count} registry hosts (ecr_regions: ${length(local.ecr_regions)} x ecr_registry_ids: ${length(local.ecr_registry_ids)} x ecr_endpoint_types: ${length(var.ecr_endpoint_types)}${var.ecr_public ? " + ${length(local.ecr_public_hosts)} of ECR Public" : ""}); at most ${local.max_registry_hosts} fit in one secret (SecretString is capped at 65,536 characters and each host entry carries a ~4.3 KB auth). Use fewer regions, registry IDs or endpoint types, or split the registries over several module instances."
+    }
+
+    precondition {
+      condition     = var.secret_kms_key_arn == null || local.secret_region == null || local.secret_kms_key_region == local.secret_region
+      error_message = "secret_kms_key_arn is a key in ${coalesce(local.secret_kms_key_region, "?")}, and the secret is in ${coalesce(local.secret_region, "?")} (${var.create_secret ? "the provider's region, where the module creates it" : "the region of secret_arn"}): Secrets Manager encrypts a secret only with a KMS key in the secret's own region, and KMS keys are regional. Use a key in ${coalesce(local.secret_region, "the secret's region")} (a multi-Region key's replica there works too)."
     }
 
     precondition {

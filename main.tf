@@ -8,6 +8,7 @@
 #   trigger.tf  schedule mode (EventBridge + invoke on apply) or rotation mode (Secrets Manager)
 #   alarms.tf   errors alarm, and the expiry alarm on what AWSCURRENT holds
 #   eso.tf      read access for External Secrets Operator (policy, role, pod identity, cross-account)
+#   apply_identity.tf  what the identity running terraform apply needs beyond the resources
 
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
@@ -141,6 +142,45 @@ locals {
   )
 
   metric_namespace = "ECRTokenRotator"
+
+  # IAM role names are global in an account, while the function, its log group, its schedule and a
+  # created secret are regional: default role names carry the provider's region, so that two
+  # instances with the same `name` in two regions (one instance per region: README, "Several
+  # regions") do not collide on EntityAlreadyExists. One rule for every role the module creates:
+  # <name>-<region> for the function's, <name>-<role>-<region> for the others, unless the role's
+  # input <role>_role_name is set. IAM allows 64 characters: each role has a precondition whose
+  # message is role_name_errors[<role>]. A new role adds its key and input here.
+  role_name_inputs = {
+    lambda = var.lambda_role_name
+    eso    = var.eso_role_name
+  }
+  role_names = {
+    for role, input in local.role_name_inputs :
+    role => coalesce(input, join("-", compact([var.name, role == "lambda" ? "" : role, local.region])))
+  }
+  role_name_errors = {
+    for role, name in local.role_names :
+    role => "The IAM role name ${name} has ${length(name)} characters; IAM allows 64. The default is <name>${role == "lambda" ? "" : "-${role}"}-<region> (role names are global in an account; the region keeps instances in different regions apart): shorten name, or set ${role}_role_name."
+  }
+
+  # KMS keys are regional, and Secrets Manager encrypts a secret, and each replica, with a key in
+  # that secret's own region (it re-encrypts a replica with the key given for the replica's
+  # region): a key ARN of another region is refused at plan (preconditions on the function and the
+  # secret). arn:<partition>:kms:<region>:<account>:key/<id>
+  secret_kms_key_region = try(split(":", var.secret_kms_key_arn)[3], null)
+  replicas_with_a_key_elsewhere = [
+    for replica in var.secret_replicas : "${replica.region} (kms_key_arn in ${split(":", replica.kms_key_arn)[3]})"
+    if replica.kms_key_arn != null && try(split(":", replica.kms_key_arn)[3], replica.region) != replica.region
+  ]
+  # Replication stays within the provider's partition: the partition of a replica region, from
+  # the region patterns above.
+  replica_regions_of_other_partitions = [
+    for replica in var.secret_replicas : replica.region
+    if coalesce(one([for partition, prefix in local.partition_region_prefixes : partition if startswith(replica.region, prefix)]), "aws") != local.partition
+  ]
+  # Readers in other accounts read replicas too (Secrets Manager copies the resource policy to
+  # them), and cannot decrypt anything under the AWS managed key aws/secretsmanager.
+  replica_regions_under_the_aws_managed_key = [for replica in local.secret_replicas : replica.region if replica.kms_key_arn == null]
 }
 
 ################################################################################
@@ -155,6 +195,8 @@ resource "aws_secretsmanager_secret" "this" {
   description             = var.secret_description
   kms_key_id              = var.secret_kms_key_arn
   recovery_window_in_days = var.secret_recovery_window_in_days
+
+  force_overwrite_replica_secret = var.secret_force_overwrite_replica_secret
 
   dynamic "replica" {
     for_each = var.secret_replicas
@@ -175,6 +217,16 @@ resource "aws_secretsmanager_secret" "this" {
     precondition {
       condition     = !contains(var.secret_replicas[*].region, local.region)
       error_message = "secret_replicas must not list ${local.region}: that is the primary secret's own region (the provider's). List only the other regions to replicate to."
+    }
+
+    precondition {
+      condition     = length(local.replica_regions_of_other_partitions) == 0
+      error_message = "secret_replicas ${join(", ", local.replica_regions_of_other_partitions)}: not in this provider's partition (${local.partition}); Secrets Manager replicates within a partition only. Use a module instance (and a secret) in that partition."
+    }
+
+    precondition {
+      condition     = length(local.replicas_with_a_key_elsewhere) == 0
+      error_message = "secret_replicas ${join(", ", local.replicas_with_a_key_elsewhere)}: Secrets Manager encrypts a replica with a KMS key in the replica's own region, and KMS keys are regional. Set each kms_key_arn to a key in that replica's region (a multi-Region key's replica there works too), or leave it null for aws/secretsmanager there."
     }
   }
 }

@@ -17,6 +17,14 @@ output "secret_replica_arns" {
   value       = local.create ? local.secret_replica_arns : null
 }
 
+output "secret_replica_status" {
+  description = "Replication of each replica, by region, as of the last refresh: status (InSync, InProgress or Failed) and status_message. Replication is asynchronous and apply does not wait for it, so apply can end green with a Failed replica: read this after apply (terraform apply -refresh-only updates it; README, Troubleshooting)."
+  value = local.create ? {
+    for replica in try(aws_secretsmanager_secret.this[0].replica, []) :
+    replica.region => { status = replica.status, status_message = replica.status_message }
+  } : null
+}
+
 ################################################################################
 # Lambda function
 ################################################################################
@@ -145,4 +153,13 @@ output "eso_role_name" {
 output "eso_pod_identity_association_arn" {
   description = "ARN of the EKS Pod Identity association for ESO's service account (null unless created)."
   value       = try(aws_eks_pod_identity_association.eso[0].association_arn, null)
+}
+
+################################################################################
+# The identity that runs terraform apply
+################################################################################
+
+output "apply_identity_policy_json" {
+  description = "IAM policy JSON with what the identity running terraform apply needs for this configuration beyond managing the module's resources: iam:PassRole on the roles it passes, lambda:InvokeFunction for the apply-time invocation and rotation, KMS on the keys it names, EC2 Describe in VPC mode. Known at plan (README, Prerequisites)."
+  value       = try(data.aws_iam_policy_document.apply_identity[0].json, null)
 }

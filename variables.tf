@@ -9,12 +9,13 @@ variable "create" {
 }
 
 variable "name" {
-  description = "Name of the Lambda function; also the default name of its IAM role, log group (/aws/lambda/<name>), EventBridge rule, alarms and secret."
+  description = "Name of the Lambda function; also the default name of its log group (/aws/lambda/<name>), EventBridge rule, alarms and secret, and the start of its IAM roles' default names, <name>-<region> and <name>-eso-<region> (IAM names are global in an account: the region keeps instances in different regions apart)."
   type        = string
   default     = "ecr-token-rotator"
 
   validation {
-    # Lambda function names allow 64 characters; IAM role names (which default to this) also 64.
+    # Lambda function names allow 64 characters. The default IAM role names add the region, and a
+    # precondition on each role checks IAM's 64.
     condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
     error_message = "name must be 1 to 64 letters, digits, hyphens or underscores (a Lambda function name)."
   }
@@ -37,7 +38,7 @@ variable "create_secret" {
 }
 
 variable "secret_arn" {
-  description = "Full ARN (with its 6-character suffix) of an existing secret to keep fresh. Used only when create_secret is false."
+  description = "Full ARN (with its 6-character suffix) of an existing secret to keep fresh. Used only when create_secret is false. It must name the primary secret, not a replica: Secrets Manager refuses writes to a replica (\"Operation not permitted on a replica secret\"), and replicates the primary's new versions to its replicas itself. Give a replicated secret's primary ARN, in the primary's region (describe-secret shows PrimaryRegion on a replica)."
   type        = string
   default     = null
 
@@ -82,7 +83,7 @@ variable "secret_description" {
 }
 
 variable "secret_kms_key_arn" {
-  description = "ARN of the customer-managed KMS key that encrypts the secret (null: the AWS managed key aws/secretsmanager). For an existing secret, give the key it uses. The function gets kms:Decrypt/GenerateDataKey on this key, through Secrets Manager only."
+  description = "ARN of the customer-managed KMS key that encrypts the secret (null: the AWS managed key aws/secretsmanager), in the secret's region (checked at plan). For an existing secret, give the key it uses. The function gets kms:Decrypt/GenerateDataKey on this key, through Secrets Manager only."
   type        = string
   default     = null
 
@@ -94,7 +95,7 @@ variable "secret_kms_key_arn" {
 }
 
 variable "secret_recovery_window_in_days" {
-  description = "Days Secrets Manager keeps the secret after deletion: 0 (delete at once) or 7 to 30."
+  description = "Days Secrets Manager keeps the secret after deletion: 0 (delete at once) or 7 to 30. Within the window the secret's name stays taken: an apply that creates it again fails (restore it, or delete it for good: README, Troubleshooting). Use 0 for throwaway environments (tests, previews) that are destroyed and created again under the same name."
   type        = number
   default     = 30
 
@@ -105,7 +106,7 @@ variable "secret_recovery_window_in_days" {
 }
 
 variable "secret_replicas" {
-  description = "Regions to replicate the created secret to, each with an optional customer-managed KMS key ARN in that region (null: aws/secretsmanager there). ESO in those regions reads the replica."
+  description = "Regions to replicate the created secret to, each with an optional customer-managed KMS key ARN in that region (null: aws/secretsmanager there; a key of another region is refused at plan). ESO in those regions reads the replica. Replication is asynchronous and apply does not wait for it: read the secret_replica_status output after apply. With secret_reader_principal_arns every replica needs a kms_key_arn."
   type = list(object({
     region      = string
     kms_key_arn = optional(string)
@@ -130,8 +131,15 @@ variable "secret_replicas" {
   }
 }
 
+variable "secret_force_overwrite_replica_secret" {
+  description = "Whether replication overwrites a secret of the same name that already exists in a replica region (force_overwrite_replica_secret). Without it such a replica fails (secret_replica_status). Warning: the existing secret's value and versions in that region are lost, and whatever reads it there then reads this credential."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "secret_reader_principal_arns" {
-  description = "IAM principals in other accounts (role, user or account root ARNs) allowed to read the secret through a secret resource policy. Needs secret_kms_key_arn (checked by a precondition); their account must also allow them kms:Decrypt on that key."
+  description = "IAM principals in other accounts (role, user or account root ARNs) allowed to read the secret through a secret resource policy (Secrets Manager copies it to the replicas). Needs secret_kms_key_arn, and a kms_key_arn on every replica (checked by preconditions): other accounts cannot use aws/secretsmanager. Those keys' policies, and the readers' accounts, must also allow them kms:Decrypt."
   type        = list(string)
   default     = []
   nullable    = false
@@ -288,11 +296,14 @@ variable "lambda_zip_path" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda Python runtime. The package needs Python 3.11 or newer. python3.14 needs hashicorp/aws 6.20.0 or newer (no 5.x release accepts it)."
+  description = "Lambda Python runtime. The package needs Python 3.11 or newer. python3.14 needs hashicorp/aws 6.20.0 or newer (no 5.x release accepts it). Warning: python3.11 runs on Amazon Linux 2 (end of life 2026-06-30); Lambda deprecates it on 2027-06-30 (no more security patches, then no new functions) and blocks updates of functions on it from 2027-08-31, after which every apply that changes the function fails: use it only until you can move to python3.12 or newer."
   type        = string
   default     = "python3.13"
 
   validation {
+    # python3.11's dates: Lambda's runtime table (docs.aws.amazon.com/lambda/latest/dg/
+    # lambda-runtimes.html) as endoflife.date's copy of it read in 2026-08; AWS moved them from
+    # 2026 in 2026-01. Still allowed (a plan with it must not fail), so the warning is here.
     condition     = contains(["python3.11", "python3.12", "python3.13", "python3.14"], var.lambda_runtime)
     error_message = "lambda_runtime must be a Lambda Python runtime of 3.11 or newer: python3.11, python3.12, python3.13 or python3.14."
   }
@@ -379,7 +390,7 @@ variable "vpc_config" {
 }
 
 variable "lambda_role_name" {
-  description = "Name of the function's IAM role. Defaults to var.name."
+  description = "Name of the function's IAM role. Defaults to <name>-<region>: IAM role names are global in an account, and the region keeps instances in different regions apart."
   type        = string
   default     = null
 
@@ -571,7 +582,7 @@ variable "create_eso_role" {
 }
 
 variable "eso_role_name" {
-  description = "Name of the ESO role. Defaults to <name>-eso."
+  description = "Name of the ESO role. Defaults to <name>-eso-<region> (IAM role names are global in an account)."
   type        = string
   default     = null
 

@@ -5,9 +5,12 @@ root module calling the module once per combination) for every combination the m
 produce: the function role's policy for both trigger modes, with and without a customer-managed
 KMS key, X-Ray tracing and VPC mode, (schedule mode) each kind of on-failure destination, with ECR
 Public, and with pull-through cache prefixes and tag listing (what consumers do with the token);
-and the ESO read policy (output eso_read_policy_json) without and with KMS keys and replicas. Each
-statement comes with its reason: the comment above it in the module's HCL (who uses it, and why),
-and a statement without one fails the run. Each policy is scanned:
+the ESO read policy (output eso_read_policy_json) without and with KMS keys and replicas; and what
+the identity running `terraform apply` needs beyond managing the resources (output
+apply_identity_policy_json) in both modes, with a created secret and replicas under
+customer-managed keys, and with VPC mode and a Pod Identity association. Each statement comes with
+its reason: the comment above it in the module's HCL (who uses it, and why), and a statement
+without one fails the run. Each policy is scanned:
 
 - cloudsplaining, default mode: risky actions *without* resource constraints (what
   tests/terraform/iam.tftest.hcl asserts for each feature);
@@ -72,6 +75,12 @@ def _function(combination: Combination) -> bool:
 
 def _with(**features: object) -> Callable[[Combination], bool]:
     return lambda c: _function(c) and all(getattr(c, k) == v for k, v in features.items())
+
+
+def _apply_identity(**features: object) -> Callable[[Combination], bool]:
+    return lambda c: (
+        c.policy == "apply_identity" and all(getattr(c, k) == v for k, v in features.items())
+    )
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,40 @@ ACCEPTED: tuple[Accepted, ...] = (
         "cache's repositories.",
         _with(consumers=True),
         tool="parliament",
+    ),
+    Accepted(
+        "ResourceExposure",
+        ("iam:PassRole",),
+        "Strict mode, the apply identity: the same PassRole (below) seen as exposure; resource: "
+        "the module's own roles only (the function's passed to lambda.amazonaws.com only).",
+        _apply_identity(),
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("iam:PassRole",),
+        "Strict mode, the apply identity: Lambda's CreateFunction and UpdateFunctionConfiguration "
+        "pass the function's role (condition: to lambda.amazonaws.com), and the Pod Identity "
+        "association the ESO role; resource: those roles only.",
+        _apply_identity(),
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("lambda:InvokeFunction",),
+        "Strict mode, the apply identity: the apply-time invocation and RotateSecret (rotation "
+        "mode) invoke the function; resource: that function only.",
+        _apply_identity(),
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("kms:Encrypt", "kms:GenerateDataKey"),
+        "Strict mode, the apply identity with replicas under customer-managed keys: replication "
+        "encrypts each replica with its key, with the caller's credentials; resource: those keys, "
+        "condition: kms:ViaService secretsmanager in the replica regions.",
+        _apply_identity(replica=True),
+        strict_only=True,
     ),
     *(
         Accepted(
@@ -340,12 +383,15 @@ def main(argv: list[str] | None = None) -> int:
     policies = {combination: policy_of(combination, rendered) for combination in selection}
     report = run(policies)
     versions = {name: metadata.version(name) for name in ("cloudsplaining", "parliament")}
-    function_count = sum(1 for c in policies if c.policy == "function")
+    count = {
+        kind: sum(1 for c in policies if c.policy == kind) for kind in ("function", "eso_read")
+    }
     print(
-        f"IAM policies scanned: {function_count} function-role policies (2 trigger modes x KMS x "
-        "X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys, "
-        "+ ECR Public, + pull-through cache and tag listing) and "
-        f"{len(policies) - function_count} ESO read policies; "
+        f"IAM policies scanned: {count['function']} function-role policies (2 trigger modes x KMS "
+        "x X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys, "
+        "+ ECR Public, + pull-through cache and tag listing), "
+        f"{count['eso_read']} ESO read policies and "
+        f"{len(policies) - sum(count.values())} apply-identity policies; "
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"
     )

@@ -68,6 +68,10 @@ module "ecr_token_rotator" {
 # KMS key: the secret, the function's log group and the alarm topic
 ################################################################################
 
+# The key policy is set in the key itself, not in a separate aws_kms_key_policy: the log group
+# (created with the key, in the same apply) depends on the key only, and hashicorp/aws creates a
+# key with its policy and then waits until KMS answers with that policy several times in a row
+# (KMS is eventually consistent). CloudWatch Logs checks at CreateLogGroup that it may use the key.
 resource "aws_kms_key" "this" {
   description             = "Encrypts the ECR pull credential secret of ${var.name}, its logs and its alarm topic."
   enable_key_rotation     = true

@@ -59,6 +59,26 @@ class LabelMoveRefused(SecretError):
     """UpdateSecretVersionStage was refused: the label is not where the request said it was."""
 
 
+def _refused_on_a_replica(error: ClientError) -> bool:
+    """Secrets Manager refuses writes to a replica: "Operation not permitted on a replica secret.
+    Call must be made in primary secret's region." (InvalidParameterException, as moto and AWS's
+    own samples see it; matched on the message, whatever the code)."""
+    return aws.error_code(error) in {
+        "InvalidParameterException",
+        "InvalidRequestException",
+    } and "replica secret" in aws.error_message(error)
+
+
+def _replica_error(action: str, secret_id: str, region: str) -> SecretError:
+    return SecretError(
+        f"{action} on {secret_id} was refused: that secret is a replica (in {region}), and "
+        "Secrets Manager writes only to a primary secret, which replicates every new version to "
+        "its replicas. Give the function the primary's ARN (SECRET_ID; the module's secret_arn): "
+        f"aws secretsmanager describe-secret --secret-id {secret_id} --region {region} shows its "
+        "PrimaryRegion"
+    )
+
+
 def _kms_action(action: str) -> str:
     return "kms:Decrypt" if action == "GetSecretValue" else "kms:GenerateDataKey and kms:Decrypt"
 
@@ -100,6 +120,8 @@ def translate_error(  # noqa: PLR0911 - one return per family of AWS errors read
             f"{'decrypt' if code == 'DecryptionFailure' else 'encrypt'} with the secret's key; "
             f"check that the key is enabled and that the role has {_kms_action(action)} on it"
         )
+    if _refused_on_a_replica(error):
+        return _replica_error(action, secret_id, region)
     if code == "ResourceNotFoundException":
         return SecretError(
             f"secret {secret_id} does not exist in {region} (or is in another account): create "
@@ -270,7 +292,7 @@ def move_label(
             **request,
         )
     except ClientError as e:
-        if aws.error_code(e) == "InvalidParameterException":
+        if aws.error_code(e) == "InvalidParameterException" and not _refused_on_a_replica(e):
             refused = LabelMoveRefused(
                 f"Secrets Manager refused to move {label} of {secret_id} "
                 f"{f'from version {remove_from} ' if remove_from else ''}"

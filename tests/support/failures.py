@@ -189,6 +189,28 @@ def _public_denied(h: Harness, arn: str) -> None:
     )
 
 
+def _replica_secret(h: Harness, arn: str) -> Callable[[], None]:
+    """SECRET_ID names a replica: a primary in us-east-1 (holding the seed document too)
+    replicated to the function's region. Reading the replica works, writing it does not."""
+    primary = h.secrets("us-east-1").create_secret(
+        Name="replicated-pull-credential",
+        SecretString=json.dumps(SEED_DOCUMENT),
+        AddReplicaRegions=[{"Region": REGION}],
+    )["ARN"]
+    replica = primary.replace(":us-east-1:", f":{REGION}:")
+    h.configure(SECRET_ID=replica)
+    client = h.secrets("us-east-1")
+    before = client.describe_secret(SecretId=primary)["VersionIdsToStages"]
+
+    def the_primary_is_unchanged() -> None:
+        assert client.describe_secret(SecretId=primary)["VersionIdsToStages"] == before
+        assert (
+            json.loads(client.get_secret_value(SecretId=primary)["SecretString"]) == SEED_DOCUMENT
+        )
+
+    return the_primary_is_unchanged
+
+
 KMS_DENIED = "Access to KMS is not allowed"
 
 FAILURES: tuple[Failure, ...] = (
@@ -329,6 +351,12 @@ FAILURES: tuple[Failure, ...] = (
         _public_denied,
         PermissionDeniedError,
         ("sts:GetServiceBearerToken", "ecr-public:GetAuthorizationToken"),
+    ),
+    Failure(
+        "secret is a replica",
+        _replica_secret,
+        SecretError,
+        ("is a replica", "primary", "secret_arn", "PrimaryRegion", REGION),
     ),
     Failure("bad region", _configure(ECR_REGIONS="eu-central-1,Moon"), ConfigError, ("'Moon'",)),
     Failure("bad registry id", _configure(ECR_REGISTRY_IDS="12345"), ConfigError, ("12345",)),

@@ -707,3 +707,181 @@ run "replicas_under_aws_managed_keys_need_no_kms_statement" {
     error_message = "aws/secretsmanager needs no grant"
   }
 }
+
+################################################################################
+# The identity that runs terraform apply: what it needs beyond managing the resources
+# (output apply_identity_policy_json, known at plan)
+################################################################################
+
+run "the_apply_identity_passes_the_function_role_to_lambda_and_invokes_the_function" {
+  command = plan
+
+  assert {
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json)) == jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        {
+          # Lambda's CreateFunction/UpdateFunctionConfiguration pass the role
+          Sid       = "PassFunctionRole"
+          Effect    = "Allow"
+          Action    = "iam:PassRole"
+          Resource  = "arn:aws:iam::123456789012:role/ecr-token-rotator-eu-central-1"
+          Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
+        },
+        {
+          # the apply-time invocation
+          Sid      = "InvokeFunction"
+          Effect   = "Allow"
+          Action   = "lambda:InvokeFunction"
+          Resource = "arn:aws:lambda:eu-central-1:123456789012:function:ecr-token-rotator"
+        },
+      ]
+    })
+    error_message = "defaults: pass the function's role to Lambda, invoke the function: ${output.apply_identity_policy_json}"
+  }
+}
+
+run "without_the_apply_time_invocation_schedule_mode_invokes_nothing" {
+  command = plan
+
+  variables {
+    invoke_on_apply = false
+    alarms          = { enabled = false } # no expiry alarm in ALARM until the first run
+  }
+
+  assert {
+    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole"]
+    error_message = "nothing invokes the function during apply"
+  }
+}
+
+run "rotation_mode_invokes_the_function_through_rotate_secret" {
+  command = plan
+
+  variables {
+    trigger_mode    = "rotation"
+    invoke_on_apply = false
+    alarms          = { enabled = false }
+  }
+
+  assert {
+    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole", "InvokeFunction"]
+    error_message = "RotateSecret requires its caller to be allowed to invoke the rotation function"
+  }
+}
+
+run "a_created_secret_and_its_replicas_under_customer_managed_keys" {
+  command = plan
+
+  variables {
+    create_secret      = true
+    secret_arn         = null
+    secret_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    secret_replicas = [
+      { region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
+      { region = "us-east-1" },
+    ]
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[2]) == jsonencode({
+      Sid       = "SecretKmsKey"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+      Condition = { StringEquals = { "kms:ViaService" = "secretsmanager.eu-central-1.amazonaws.com" } }
+    })
+    error_message = "CreateSecret under a customer-managed key: GenerateDataKey and Decrypt, through Secrets Manager"
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[3]) == jsonencode({
+      Sid       = "SecretReplicaKmsKeys"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey", "kms:Encrypt"]
+      Resource  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+      Condition = { StringEquals = { "kms:ViaService" = ["secretsmanager.eu-west-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"] } }
+    })
+    error_message = "replication: Encrypt and GenerateDataKey on each replica's key, through Secrets Manager in the replica regions"
+  }
+}
+
+run "an_existing_secrets_key_is_not_the_apply_identitys_business" {
+  command = plan
+
+  variables {
+    secret_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole", "InvokeFunction"]
+    error_message = "the module neither creates nor replicates an existing secret"
+  }
+}
+
+run "vpc_mode_lets_lambda_check_the_subnets_and_security_groups" {
+  command = plan
+
+  variables {
+    vpc_config = { subnet_ids = ["subnet-0abc1234"], security_group_ids = ["sg-0abc1234"] }
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[2]) == jsonencode({
+      Sid      = "VpcDescribe"
+      Effect   = "Allow"
+      Action   = ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
+      Resource = "*"
+    })
+    error_message = "Lambda checks the VPC configuration with the caller's credentials"
+  }
+}
+
+run "the_pod_identity_association_passes_the_eso_role" {
+  command = plan
+
+  variables {
+    role_path                     = "/service/"
+    lambda_role_name              = "rotator"
+    create_eso_role               = true
+    eso_pod_identity              = true
+    eso_pod_identity_cluster_name = "platform"
+  }
+
+  assert {
+    condition = jsonencode(slice(jsondecode(output.apply_identity_policy_json).Statement, 0, 2)) == jsonencode([
+      {
+        Sid       = "PassFunctionRole"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = "arn:aws:iam::123456789012:role/service/rotator"
+        Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
+      },
+      {
+        Sid      = "PassEsoRole"
+        Effect   = "Allow"
+        Action   = "iam:PassRole"
+        Resource = "arn:aws:iam::123456789012:role/service/ecr-token-rotator-eso-eu-central-1"
+      },
+    ])
+    error_message = "each role ARN follows role_path and the role's name"
+  }
+}
+
+run "the_apply_identity_policy_names_the_resources_the_module_creates" {
+  command = apply
+
+  variables {
+    role_path                     = "/service/"
+    create_eso_role               = true
+    eso_pod_identity              = true
+    eso_pod_identity_cluster_name = "platform"
+  }
+
+  assert {
+    condition = [for statement in jsondecode(output.apply_identity_policy_json).Statement : statement.Resource] == [
+      aws_iam_role.this[0].arn, aws_iam_role.eso[0].arn, aws_lambda_function.this[0].arn,
+    ]
+    error_message = "the policy built at plan names the roles and the function as they are created"
+  }
+}

@@ -57,6 +57,130 @@ run "replicas_only_for_a_created_secret" {
   expect_failures = [aws_lambda_function.this]
 }
 
+################################################################################
+# KMS keys and replicas: what Secrets Manager refuses at apply, or later
+################################################################################
+
+# KMS keys are regional, and Secrets Manager encrypts a secret with a key in its own region.
+# Inferred, not stated on one page: KMS isolates each region ("From its inception, AWS KMS has been
+# strictly isolated to a single AWS Region", AWS Security Blog, "Encrypt global data client-side
+# with AWS KMS multi-Region keys"), and services that copy data between regions "re-encrypt
+# [it] using the KMS keys you designate in the destination Region" (same post), as replication
+# takes a key per replica region (ReplicateSecretToRegions, AddReplicaRegions[].KmsKeyId).
+run "a_created_secrets_key_in_another_region_is_refused" {
+  command = plan
+
+  variables {
+    secret_kms_key_arn = replace(var.key_arn, "eu-central-1", "us-east-1") # the provider: eu-central-1
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "an_existing_secrets_key_in_another_region_is_refused" {
+  command = plan
+
+  variables {
+    create_secret      = false
+    secret_arn         = var.other_secret_arn # us-east-1
+    secret_kms_key_arn = var.key_arn          # eu-central-1, the provider's region
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "an_existing_secrets_key_in_its_region" {
+  command = plan
+
+  variables {
+    create_secret      = false
+    secret_arn         = var.other_secret_arn
+    secret_kms_key_arn = replace(var.key_arn, "eu-central-1", "us-east-1")
+  }
+}
+
+run "a_replicas_key_in_another_region_is_refused" {
+  command = plan
+
+  variables {
+    secret_replicas = [
+      { region = "eu-west-1", kms_key_arn = replace(var.key_arn, "eu-central-1", "eu-west-1") },
+      { region = "us-east-1", kms_key_arn = var.key_arn }, # the primary's key, in eu-central-1
+    ]
+  }
+
+  expect_failures = [aws_secretsmanager_secret.this]
+}
+
+run "each_replica_with_a_key_of_its_region_multi_region_keys_too" {
+  command = plan
+
+  variables {
+    secret_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    secret_replicas = [
+      { region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab" },
+      { region = "us-east-1" },
+    ]
+  }
+}
+
+run "replicas_in_another_partition_are_refused" {
+  command = plan
+
+  variables {
+    secret_replicas = [{ region = "eu-west-1" }, { region = "us-gov-west-1" }]
+  }
+
+  expect_failures = [aws_secretsmanager_secret.this]
+}
+
+run "a_log_groups_key_in_another_region_is_refused" {
+  command = plan
+
+  variables {
+    cloudwatch_log_group_kms_key_arn = replace(var.key_arn, "eu-central-1", "eu-west-1")
+  }
+
+  expect_failures = [aws_cloudwatch_log_group.this]
+}
+
+run "a_log_groups_key_in_its_region" {
+  command = plan
+
+  variables {
+    cloudwatch_log_group_kms_key_arn = var.key_arn
+  }
+}
+
+# Secrets Manager copies the resource policy to the replicas ("Secrets Manager replicates the
+# encrypted secret data and metadata such as tags and resource policies", user guide, "Replicate
+# secrets across Regions"), and other accounts cannot use aws/secretsmanager ("Permissions to AWS
+# Secrets Manager secrets for users in a different account").
+run "cross_account_readers_need_a_customer_managed_key_on_every_replica" {
+  command = plan
+
+  variables {
+    secret_reader_principal_arns = ["arn:aws:iam::210987654321:role/eso"]
+    secret_kms_key_arn           = var.key_arn
+    secret_replicas = [
+      { region = "eu-west-1", kms_key_arn = replace(var.key_arn, "eu-central-1", "eu-west-1") },
+      { region = "us-east-1" },
+    ]
+  }
+
+  expect_failures = [aws_secretsmanager_secret_policy.this]
+}
+
+run "cross_account_readers_with_a_key_on_every_replica" {
+  command = plan
+
+  variables {
+    secret_reader_principal_arns = ["arn:aws:iam::210987654321:role/eso"]
+    secret_kms_key_arn           = var.key_arn
+    secret_replicas              = [{ region = "eu-west-1", kms_key_arn = replace(var.key_arn, "eu-central-1", "eu-west-1") }]
+  }
+}
+
 run "an_existing_secret_needs_its_arn" {
   command = plan
 
@@ -415,7 +539,7 @@ run "the_eso_role_name_fits_iam_with_the_suffix" {
   command = plan
 
   variables {
-    name                  = join("", [for i in range(61) : "n"]) # + "-eso" = 65
+    name                  = join("", [for i in range(48) : "n"]) # + "-eso-eu-central-1" = 65
     create_eso_role       = true
     eso_oidc_provider_arn = var.oidc_arn
   }
@@ -423,29 +547,53 @@ run "the_eso_role_name_fits_iam_with_the_suffix" {
   expect_failures = [aws_iam_role.eso]
 }
 
-run "a_61_character_name_fits_with_its_own_eso_role_name" {
+run "a_48_character_name_fits_with_its_own_eso_role_name" {
   command = plan
 
   variables {
-    name                  = join("", [for i in range(61) : "n"])
+    name                  = join("", [for i in range(48) : "n"])
     create_eso_role       = true
     eso_role_name         = "eso-reader"
     eso_oidc_provider_arn = var.oidc_arn
   }
 }
 
-run "a_60_character_name_fits_with_the_suffix" {
+run "a_47_character_name_fits_with_the_suffix" {
   command = plan
 
   variables {
-    name                  = join("", [for i in range(60) : "n"])
+    name                  = join("", [for i in range(47) : "n"])
     create_eso_role       = true
     eso_oidc_provider_arn = var.oidc_arn
   }
 
   assert {
-    condition     = aws_iam_role.eso[0].name == "${join("", [for i in range(60) : "n"])}-eso"
-    error_message = "the ESO role is named <name>-eso"
+    condition     = aws_iam_role.eso[0].name == "${join("", [for i in range(47) : "n"])}-eso-eu-central-1"
+    error_message = "the ESO role is named <name>-eso-<region>"
+  }
+}
+
+run "the_function_role_name_fits_iam_with_the_region" {
+  command = plan
+
+  variables {
+    name = join("", [for i in range(52) : "n"]) # + "-eu-central-1" = 65
+  }
+
+  expect_failures = [aws_iam_role.this]
+}
+
+run "a_52_character_name_fits_with_its_own_lambda_role_name" {
+  command = plan
+
+  variables {
+    name             = join("", [for i in range(52) : "n"])
+    lambda_role_name = "ecr-token-rotator"
+  }
+
+  assert {
+    condition     = aws_iam_role.this[0].name == "ecr-token-rotator"
+    error_message = "lambda_role_name replaces the default"
   }
 }
 
@@ -581,6 +729,21 @@ run "without_invoke_on_apply_the_expiry_alarm_starts_in_alarm" {
   }
 
   expect_failures = [check.expiry_alarm_starts_in_alarm]
+}
+
+# python3.11 runs on Amazon Linux 2 and Lambda has announced its end (lambda_runtime's
+# description has the dates): still allowed, a plan with it succeeds.
+run "python3_11_is_still_allowed" {
+  command = plan
+
+  variables {
+    lambda_runtime = "python3.11"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].runtime == "python3.11"
+    error_message = "python3.11 is still allowed"
+  }
 }
 
 run "without_alarms_nothing_starts_in_alarm" {

@@ -345,10 +345,10 @@ run "names_default_to_name" {
       aws_cloudwatch_log_group.this[0].name, aws_cloudwatch_metric_alarm.errors[0].alarm_name,
       aws_cloudwatch_metric_alarm.expiry[0].alarm_name,
       ] == [
-      "pull-credentials", "pull-credentials", "pull-credentials", "pull-credentials",
+      "pull-credentials", "pull-credentials-eu-central-1", "pull-credentials", "pull-credentials",
       "/aws/lambda/pull-credentials", "pull-credentials-errors", "pull-credentials-expiry",
     ]
-    error_message = "function, role, secret, rule, log group and alarms are named after name"
+    error_message = "function, secret, rule, log group and alarms are named after name; the role (IAM names are global) after name and region"
   }
 }
 
@@ -424,7 +424,8 @@ run "create_false_creates_nothing_and_every_output_is_null" {
       output.rotation_enabled, output.registry_hosts, output.ecr_regions, output.ecr_registry_ids,
       output.ecr_repository_arns, output.expiry_alarm_arn, output.errors_alarm_arn,
       output.cloudwatch_metric_namespace, output.eso_read_policy_json, output.eso_role_arn,
-      output.eso_role_name, output.eso_pod_identity_association_arn,
+      output.eso_role_name, output.eso_pod_identity_association_arn, output.secret_replica_status,
+      output.apply_identity_policy_json,
     ] : value == null])
     error_message = "every output is null with create = false"
   }
@@ -464,7 +465,7 @@ run "every_feature_on" {
     secret_kms_key_arn = var.key_arn
     secret_replicas = [
       { region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
-      { region = "us-east-1" },
+      { region = "us-east-1", kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
     ]
     secret_reader_principal_arns     = ["arn:aws:iam::210987654321:role/eso"]
     secret_recovery_window_in_days   = 7
@@ -545,7 +546,7 @@ run "every_feature_on" {
 
   assert {
     condition = (
-      aws_iam_role.eso[0].name == "ecr-token-rotator-eso"
+      aws_iam_role.eso[0].name == "ecr-token-rotator-eso-eu-central-1"
       && aws_iam_role_policy.eso[0].policy == output.eso_read_policy_json
       && aws_eks_pod_identity_association.eso[0].cluster_name == "platform"
       && aws_eks_pod_identity_association.eso[0].namespace == "eso"
@@ -684,7 +685,7 @@ run "outputs_of_a_created_module" {
       && output.lambda_function_arn == aws_lambda_function.this[0].arn
       && output.lambda_function_name == "ecr-token-rotator"
       && output.lambda_role_arn == aws_iam_role.this[0].arn
-      && output.lambda_role_name == "ecr-token-rotator"
+      && output.lambda_role_name == "ecr-token-rotator-eu-central-1"
       && output.cloudwatch_log_group_name == "/aws/lambda/ecr-token-rotator"
       && output.cloudwatch_log_group_arn == aws_cloudwatch_log_group.this[0].arn
       && output.eventbridge_rule_arn == aws_cloudwatch_event_rule.this[0].arn
@@ -694,6 +695,8 @@ run "outputs_of_a_created_module" {
       && output.eso_read_policy_json == data.aws_iam_policy_document.eso_read[0].json
       && output.eso_role_arn == null
       && length(output.secret_replica_arns) == 0
+      && length(output.secret_replica_status) == 0
+      && output.apply_identity_policy_json == data.aws_iam_policy_document.apply_identity[0].json
     )
     error_message = "each output reads its resource"
   }

@@ -36,6 +36,12 @@ FEATURE_TEXT = {
     "aws_secretsmanager_secret_rotation rotate_immediately": "rotate_immediately",
 }
 EXAMPLES = sorted(path.parent for path in (MODULE_DIR / "examples").glob("*/versions.tf"))
+# Runtimes Lambda has announced the end of: (deprecation, block function update), from Lambda's
+# runtime table (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) as endoflife.date's
+# copy of it read it in 2026-08 (AWS moved python3.11's from 2026-06-30 / 2026-08-31 in 2026-01).
+# Still allowed (a plan with one must succeed: tests/terraform/preconditions.tftest.hcl), with
+# the dates in lambda_runtime's description.
+RETIRING = {"python3.11": ("2027-06-30", "2027-08-31")}
 
 
 def version(text: str) -> tuple[int, ...]:
@@ -61,6 +67,17 @@ def test_every_runtime_the_module_accepts_has_a_recorded_first_release():
     assert default in runtimes_the_module_may_send()
     missing = [r for r in runtimes_the_module_may_send() if f"runtime {r}" not in ACCEPTED_FROM]
     assert missing == [], "record the first hashicorp/aws release that accepts these runtimes"
+
+
+def test_a_retiring_runtime_stays_allowed_with_a_warning_in_its_description():
+    description = str(literal(variables()["lambda_runtime"]["description"]))
+    default = literal(variables()["lambda_runtime"]["default"])
+    for runtime, dates in RETIRING.items():
+        assert runtime in runtimes_the_module_may_send()
+        assert runtime != default
+        assert f"Warning: {runtime} runs on Amazon Linux 2" in description
+        for date in dates:
+            assert date in description, (runtime, date)
 
 
 def test_every_recorded_feature_is_used_and_the_table_is_complete():

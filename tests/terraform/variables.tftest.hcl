@@ -47,7 +47,7 @@ run "accepts_arns_of_every_kind_and_partition" {
   variables {
     create_secret                    = false
     secret_arn                       = "arn:aws-eusc:secretsmanager:eusc-de-east-1:123456789012:secret:team/ecr+pull=.@_-AbCdEf"
-    secret_kms_key_arn               = "arn:aws:kms:eu-central-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    secret_kms_key_arn               = "arn:aws-eusc:kms:eusc-de-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
     cloudwatch_log_group_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     role_permissions_boundary_arn    = "arn:aws:iam::aws:policy/PowerUserAccess"
     secret_reader_principal_arns     = []
@@ -77,12 +77,17 @@ run "accepts_readers_and_replicas_in_every_partition_pattern" {
     ]
     secret_replicas = [
       { region = "eu-west-1", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
-      { region = "us-gov-west-1" },
-      { region = "cn-north-1" },
-      { region = "eusc-de-east-1" },
-      { region = "ap-southeast-5" },
+      { region = "us-gov-west-1", kms_key_arn = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
+      { region = "cn-north-1", kms_key_arn = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
+      { region = "eusc-de-east-1", kms_key_arn = "arn:aws-eusc:kms:eusc-de-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab" },
+      { region = "ap-southeast-5", kms_key_arn = "arn:aws:kms:ap-southeast-5:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
     ]
   }
+
+  # The variables accept every partition's region names and key ARNs. A primary in eu-central-1
+  # replicates within aws only: the precondition that refuses the other partitions' regions
+  # (preconditions.tftest.hcl) is the one failure here.
+  expect_failures = [aws_secretsmanager_secret.this]
 }
 
 run "accepts_regions_accounts_and_probe_images" {

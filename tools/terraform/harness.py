@@ -625,10 +625,10 @@ def plan_module_calls(
     targets: Sequence[str] = ("aws_lambda_function.this",),
     major: int = 6,
 ) -> PlannedCalls:
-    """Plan {call: (provider region, module inputs)} offline, `targets` of each call (addresses in
-    the module; by default its function) and what they depend on (-target): the module's logic up
-    to its preconditions, in any partition the stand-in knows (aws, aws-cn, aws-us-gov). A plan
-    that fails with error messages returns them rather than raising."""
+    """Plan {call: (provider region, module inputs)} offline, the `targets` of each call (module
+    addresses; default: the function) and what they depend on (-target): the module's logic up to
+    its preconditions, in any partition the stand-in knows (aws, aws-cn, aws-us-gov). A plan that
+    fails with error messages returns them rather than raising."""
     terraform = offline_terraform()
     regions = sorted({region for region, _ in calls.values()})
     alias = {region: re.sub(r"[^a-z0-9]", "_", region) for region in regions}

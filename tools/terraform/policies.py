@@ -4,6 +4,7 @@ One root module with one `module` block per combination, applied offline once pe
 (tools/terraform/harness.py), gives each `aws_iam_policy_document` of each call: the provider's
 own rendering, read back from the state. The function's policies are rendered for an existing
 secret (ARN below) unless replicated; replicas (function or ESO read policy) need a created one.
+The apply identity's policy (output apply_identity_policy_json) covers the features that add to it.
 
     combinations()            every Combination (label, module inputs)
     render(combinations)      {label: {document name: policy}}, rendered once per process
@@ -48,7 +49,7 @@ TEAM_REPOSITORY_ARNS = [f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/team-a/*"
 
 @dataclass(frozen=True)
 class Combination:
-    policy: str  # "function" or "eso_read"
+    policy: str  # "function", "eso_read" or "apply_identity" (the data source's name)
     mode: str = ""  # trigger mode of the function
     kms: bool = False
     tracing: bool = False
@@ -57,11 +58,24 @@ class Combination:
     replica: bool = False  # a created secret replicated under a customer-managed key
     ecr_public: bool = False  # ECR Public's token too
     consumers: bool = False  # pull-through cache prefixes and tag listing (narrowed pulls)
+    pod_identity: bool = False  # ESO role with an EKS Pod Identity association
 
     @property
     def label(self) -> str:
         if self.policy == "eso_read":
             return "eso_read" + ("+kms+replica" if self.kms else "")
+        if self.policy == "apply_identity":
+            features = [
+                name
+                for name, on in (
+                    ("kms", self.kms),
+                    ("replica", self.replica),
+                    ("vpc", self.vpc),
+                    ("pod-identity", self.pod_identity),
+                )
+                if on
+            ]
+            return "+".join([f"apply_identity:{self.mode}", *features])
         features = [
             name
             for name, on in (
@@ -92,6 +106,12 @@ class Combination:
                 "secret_replicas": [{"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}],
             }
         inputs: dict[str, Any] = {"trigger_mode": self.mode}
+        if self.pod_identity:
+            inputs.update(
+                create_eso_role=True,
+                eso_pod_identity=True,
+                eso_pod_identity_cluster_name="platform",
+            )
         if self.replica:
             inputs["secret_replicas"] = [
                 {"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}
@@ -129,6 +149,14 @@ def combinations() -> list[Combination]:
         found.append(Combination("function", mode, ecr_public=True))
         found.append(Combination("function", mode, consumers=True))
     found += [Combination("eso_read"), Combination("eso_read", kms=True)]
+    # What the identity running apply needs: each feature that adds a statement (a created secret
+    # under customer-managed keys, VPC mode, the Pod Identity association), in both modes.
+    for mode in ("schedule", "rotation"):
+        found += [
+            Combination("apply_identity", mode),
+            Combination("apply_identity", mode, kms=True, replica=True),
+            Combination("apply_identity", mode, vpc=True, pod_identity=True),
+        ]
     return found
 
 
@@ -150,10 +178,10 @@ def render(selection: tuple[Combination, ...]) -> dict[str, dict[str, dict[str, 
 def policy_of(
     combination: Combination, rendered: dict[str, dict[str, dict[str, Any]]] | None = None
 ) -> dict[str, Any]:
-    """The policy a combination is about: the function role's, or the ESO read policy (a copy:
-    the rendering is cached)."""
+    """The policy a combination is about: the function role's, the ESO read policy or the apply
+    identity's (a copy: the rendering is cached)."""
     documents = (rendered or render((combination,)))[combination.label]
-    return copy.deepcopy(documents["function" if combination.policy == "function" else "eso_read"])
+    return copy.deepcopy(documents[combination.policy])
 
 
 MODES = (Combination("function", "schedule"), Combination("function", "rotation"))
