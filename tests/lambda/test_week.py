@@ -399,7 +399,7 @@ def run_rotation(week: Week, mode: Mode, start: datetime) -> None:
     week.apply()
     token: str | None = None
     fixed_at: datetime | None = None
-    windows = (WEEK - ROTATION_WINDOW) // mode.interval
+    windows = (WEEK - ROTATION_WINDOW) // mode.interval + 1  # the last one ends within the week
     for number in range(windows):
         begins = start + ROTATION_WINDOW + number * mode.interval
         at = begins + ROTATION_OFFSETS[number % len(ROTATION_OFFSETS)] * MINUTE
