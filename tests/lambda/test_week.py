@@ -185,6 +185,7 @@ class Week:
     revoked_at: datetime | None = None  # the end of the week: until an operator restores them
 
     def __post_init__(self) -> None:
+        self.secrets = self.harness.secrets()  # the test's own client (made once: they are slow)
         on_function_calls("after-call.secrets-manager", self._maybe_slow)
         authorize = self.harness.stub.state.authorize
 
@@ -201,9 +202,7 @@ class Week:
             self.time.advance(SLOW_CALL)
 
     def _version_ids(self) -> set[str]:
-        listing = self.harness.secrets().list_secret_version_ids(
-            SecretId=self.arn, IncludeDeprecated=True
-        )
+        listing = self.secrets.list_secret_version_ids(SecretId=self.arn, IncludeDeprecated=True)
         return {version["VersionId"] for version in listing["Versions"]}
 
     def count(self, kind: str) -> None:
@@ -230,7 +229,7 @@ class Week:
         now = self.time.now
         for version_id in self._version_ids() - self.versions.keys() - self.seeded:
             self.versions[version_id] = self.cause
-        document = self.harness.document(self.arn)
+        document = json.loads(self.secrets.get_secret_value(SecretId=self.arn)["SecretString"])
         expiry = None
         if "dockerconfigjson" in document:  # else: the seed value, before the first run
             read_credential(document, "AWSCURRENT")  # complete and consistent, as kubelet reads
@@ -275,8 +274,8 @@ class Week:
 
     def other_tool_writes(self) -> None:
         self.other_writes += 1
-        document = self.harness.document(self.arn)
-        response = self.harness.secrets().put_secret_value(
+        document = json.loads(self.secrets.get_secret_value(SecretId=self.arn)["SecretString"])
+        response = self.secrets.put_secret_value(
             SecretId=self.arn, SecretString=json.dumps({**document, "team": self.other_writes})
         )
         self.other_versions.add(response["VersionId"])
