@@ -8,24 +8,19 @@ IAM-propagation attempts reuse theirs), two per rotation (the pending version, a
 in finishSecret when the pending ones are too old to last until the next rotation), plus one per
 write of another tool that lands during a publish (the re-merge).
 
-Time is simulated: the function's clock (`datetime.now` where it reads it), the deadline's, the
-patched ECR's token expiries and the versions' creation times all follow `SimulatedTime`, so a
-day passes in seconds.
+Time is simulated (tests/support/simulated_time.py), so a day passes in seconds.
 """
 
 from __future__ import annotations
 
 import json
-import types
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from moto.secretsmanager import models as secretsmanager_models
 
-from ecr_token_rotator import deadline as deadline_module
-from ecr_token_rotator import handler, refresh, rotation
+from ecr_token_rotator import handler
 from ecr_token_rotator.errors import RotatorError
 from ecr_token_rotator.events import TERRAFORM_APPLY_EVENT
 from tests.conftest import ACCOUNT_ID, REGION, Harness
@@ -33,11 +28,11 @@ from tests.fault.checks import version_ids
 from tests.support.failures import HOST, SEED_DOCUMENT
 from tests.support.faults import denial, fail_calls, on_function_calls
 from tests.support.secrets_manager_model import RotationService
+from tests.support.simulated_time import Context, SimulatedTime, invoke_async, simulate_time
 
 DAY = timedelta(days=1)
 SCHEDULE = timedelta(minutes=30)  # the module's shortest schedule_expression: rate(30 minutes)
 ROTATION = timedelta(hours=4)  # the shortest rotation_schedule_expression: rate(4 hours)
-LAMBDA_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))  # async invoke, function errors
 SECRETS_MANAGER_BUDGET = 100  # outdated versions are deleted only past this many
 # terraform apply after the n-th scheduled event: how long after it
 APPLIES = {8: timedelta(minutes=2), 20: timedelta(minutes=7), 44: timedelta(minutes=20)}
@@ -48,72 +43,9 @@ def worst_case(events: int, apply_or_manual: int, rotations: int, other_writes: 
     return events + apply_or_manual + 2 * rotations + other_writes
 
 
-class SimulatedTime:
-    """One clock for the function, its deadline and the patched ECR."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-        self.ticks = 1000.0  # the deadline's monotonic clock
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-        self.ticks += delta.total_seconds()
-
-    def monotonic(self) -> float:
-        return self.ticks
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(timedelta(seconds=seconds))
-
-
 @pytest.fixture
 def time(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> SimulatedTime:
-    simulated = SimulatedTime(datetime.now(UTC))
-
-    class SimulatedDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> SimulatedDatetime:
-            return simulated.now  # type: ignore[return-value]
-
-    # The modules that ask for the time of the run (the rest receive it as `now`).
-    for module in (handler, refresh, rotation):
-        monkeypatch.setattr(module, "datetime", SimulatedDatetime)
-    monkeypatch.setattr(deadline_module, "monotonic", simulated.monotonic)
-    monkeypatch.setattr(deadline_module, "sleep", simulated.sleep)
-    harness.issued.clock = lambda: simulated.now
-    # Secrets Manager's clock: when it created each version.
-    moto_time = types.SimpleNamespace(time=simulated.epoch)
-    monkeypatch.setattr(secretsmanager_models, "time", moto_time)
-    return simulated
-
-
-class Context:
-    """A Lambda context with the module's default 60-second timeout, in simulated time."""
-
-    function_name = "ecr-token-rotator"
-
-    def __init__(self, time: SimulatedTime) -> None:
-        self._time = time
-        self._end = time.ticks + 60
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self._end - self._time.ticks) * 1000)
-
-
-def invoke_async(time: SimulatedTime, event: dict[str, Any]) -> int:
-    """An asynchronous invocation as Lambda runs it: a failed run is retried twice, a minute and
-    two minutes later. Returns the number of runs."""
-    for attempt, delay in enumerate((timedelta(0), *LAMBDA_RETRY_DELAYS), start=1):
-        time.advance(delay)
-        try:
-            handler.lambda_handler(dict(event), Context(time))
-        except RotatorError:
-            continue
-        return attempt
-    raise AssertionError("an event failed with every retry")
+    return simulate_time(harness, monkeypatch)
 
 
 def other_tool_writes_during_the_next_publish(harness: Harness, arn: str) -> Callable[[], None]:

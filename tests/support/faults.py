@@ -168,12 +168,22 @@ def denial(operation: str) -> tuple[AWSResponse, dict[str, Any]]:
 
 
 def inject_retryable_error(
-    service: str, region: str, operation: str, code: str, *, status: int = 400
+    service: str,
+    region: str,
+    operation: str,
+    code: str,
+    *,
+    status: int = 400,
+    times: int | None = None,
 ) -> InjectedFault:
-    """Like `inject_error`, but through botocore's retry loop (see the module docstring)."""
+    """Like `inject_error`, but through botocore's retry loop (see the module docstring); with
+    `times`, only the first `times` requests. Moto still applies each request it answers: on an
+    operation with side effects this is an answer lost after AWS applied the request."""
     fault = InjectedFault()
 
-    def answer(request: Any, **_: Any) -> AWSResponse:
+    def answer(request: Any, **_: Any) -> AWSResponse | None:
+        if times is not None and fault.calls >= times:
+            return None
         fault.calls += 1
         return _error_response(request.url, code, "injected by the test", status)
 
