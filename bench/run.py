@@ -634,7 +634,8 @@ def report(
     print(f"\n{output} written; the benchmark took {meta['seconds']} s")
     if readme is not None:
         update_readme(readme, table)
-        print(f"{readme.relative_to(REPO)}: results updated")
+        shown = readme.relative_to(REPO) if readme.is_relative_to(REPO) else readme
+        print(f"{shown}: results updated")
     return [label for label, row in results["api_calls"].items() if not row["target_met"]]
 
 
