@@ -138,7 +138,7 @@ scan-python: $(STAMP) ## ruff's bandit rules (S) on lambda_src, whatever pyproje
 	$(PY) -m ruff check --isolated --no-cache --target-version py311 --select S lambda_src
 	@grep -rn 'noqa: S' lambda_src || echo "no inline suppressions of S rules"
 
-bench: $(STAMP) ## benchmark (< 2 min): table and bench/results/latest.json; BENCH_ARGS=--write-readme also updates README.md, --quick
+bench: $(STAMP) ## benchmark (< 2 min): table and bench/results/latest.json; BENCH_ARGS=--write-readme also updates bench/README.md, --quick
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 package: $(STAMP) ## build $(ZIP) (reproducible: same sources, same sha256)

@@ -93,7 +93,7 @@ locals {
   ]), local.ecr_public_hosts)
   registry_host_count = length(local.ecr_regions) * length(local.ecr_registry_ids) * length(var.ecr_endpoint_types) + length(local.ecr_public_hosts)
   # The docker config holds a ~4.3 KB `auth` per host and SecretString is capped at 65,536
-  # characters: the team's documented bound (README, "The function's contract").
+  # characters: the team's documented bound (docs/contract.md, "Size").
   max_registry_hosts = 12
 
   # The token carries the role's ECR pull permissions: by default every repository of the

@@ -18,7 +18,7 @@ output "secret_replica_arns" {
 }
 
 output "secret_replica_status" {
-  description = "Replication of each replica, by region, as of the last refresh: status (InSync, InProgress or Failed) and status_message. Replication is asynchronous and apply does not wait for it, so apply can end green with a Failed replica: read this after apply (terraform apply -refresh-only updates it; README, Troubleshooting)."
+  description = "Replication of each replica, by region, as of the last refresh: status (InSync, InProgress or Failed) and status_message. Replication is asynchronous and apply does not wait for it, so apply can end green with a Failed replica: read this after apply (terraform apply -refresh-only updates it; docs/troubleshooting.md)."
   value = local.create ? {
     for replica in try(aws_secretsmanager_secret.this[0].replica, []) :
     replica.region => { status = replica.status, status_message = replica.status_message }

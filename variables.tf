@@ -95,7 +95,7 @@ variable "secret_kms_key_arn" {
 }
 
 variable "secret_recovery_window_in_days" {
-  description = "Days Secrets Manager keeps the secret after deletion: 0 (delete at once) or 7 to 30. Within the window the secret's name stays taken: an apply that creates it again fails (restore it, or delete it for good: README, Troubleshooting). Use 0 for throwaway environments (tests, previews) that are destroyed and created again under the same name."
+  description = "Days Secrets Manager keeps the secret after deletion: 0 (delete at once) or 7 to 30. Within the window the secret's name stays taken: an apply that creates it again fails (restore it, or delete it for good: docs/troubleshooting.md). Use 0 for throwaway environments (tests, previews) that are destroyed and created again under the same name."
   type        = number
   default     = 30
 
@@ -460,7 +460,7 @@ variable "trigger_mode" {
 }
 
 variable "schedule_expression" {
-  description = "Refresh schedule in schedule mode: rate(N minutes) with N from 30 to 480, rate(1 hour), or rate(N hours) with N from 2 to 8. ECR tokens last 12 hours. At least 30 minutes apart: each run may write a secret version, and Secrets Manager removes outdated versions only past 100 and none younger than 24 hours (README, Operations: versions)."
+  description = "Refresh schedule in schedule mode: rate(N minutes) with N from 30 to 480, rate(1 hour), or rate(N hours) with N from 2 to 8. ECR tokens last 12 hours. At least 30 minutes apart: each run may write a secret version, and Secrets Manager removes outdated versions only past 100 and none younger than 24 hours (docs/operations.md: versions)."
   type        = string
   default     = "rate(6 hours)"
 
@@ -537,7 +537,7 @@ variable "on_failure_destination_arn" {
 
 variable "alarms" {
   description = <<-EOT
-    CloudWatch alarms: `enabled` (default true); `expiry_warning_hours` (whole hours, at least 1; default null: 3 hours, less where the refresh period leaves no room, at least 80 minutes): the expiry alarm fires at least this long before the credential in AWSCURRENT expires when runs keep failing or stop (the rule and its numbers per schedule: README, Operations: alarms); `errors_threshold` (default 1): failed invocations within an hour that raise the errors alarm; `alarm_actions` / `ok_actions`: ARNs to notify (e.g. SNS topics). `staleness_window_hours` was removed with the staleness alarm: setting it fails with a note.
+    CloudWatch alarms: `enabled` (default true); `expiry_warning_hours` (whole hours, at least 1; default null: 3 hours, less where the refresh period leaves no room, at least 80 minutes): the expiry alarm fires at least this long before the credential in AWSCURRENT expires when runs keep failing or stop (the rule and its numbers per schedule: docs/operations.md); `errors_threshold` (default 1): failed invocations within an hour that raise the errors alarm; `alarm_actions` / `ok_actions`: ARNs to notify (e.g. SNS topics). `staleness_window_hours` was removed with the staleness alarm: setting it fails with a note.
   EOT
   type = object({
     enabled                = optional(bool, true)

@@ -35,9 +35,9 @@ after another). Targets (flagged in the table, not failing the run, since timing
 machine): cold start at most 1.05x the baseline's, warm refresh with 30 ms per call at most 1.0x.
 
 Output: a table on stdout and bench/results/latest.json (ignored by git). With `--write-readme`
-(`make bench BENCH_ARGS=--write-readme`) also the README's performance section between
+(`make bench BENCH_ARGS=--write-readme`) also the results of bench/README.md, between
 `<!-- BEGIN_BENCH -->` and `<!-- END_BENCH -->` (the run fails, and edits nothing, when those
-markers are missing): a plain `make bench` leaves the tracked README alone.
+markers are missing): a plain `make bench` leaves every tracked file alone.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ from tests.support.moto_server import MotoServer, moto_server
 
 REPO = Path(__file__).resolve().parents[1]
 ZIP = REPO / "dist" / "ecr-token-rotator.zip"
-README = REPO / "README.md"
+README = REPO / "bench" / "README.md"  # its results, between the markers
 RESULTS = REPO / "bench" / "results" / "latest.json"
 BASELINE = REPO / "bench" / "baseline.py"
 SPAWN = REPO / "bench" / "spawn.py"
@@ -604,8 +604,8 @@ def update_readme(path: Path, block: str) -> None:
     ends = [i for i, line in enumerate(lines) if line.strip() == END]
     if len(begins) != 1 or len(ends) != 1 or begins[0] > ends[0]:
         raise BenchError(
-            f"{path.name} needs exactly one line '{BEGIN}' followed by one line '{END}' in its "
-            f"performance section (found {len(begins)} and {len(ends)}); the results are in "
+            f"{path.name} needs exactly one line '{BEGIN}' followed by one line '{END}' around "
+            f"its results (found {len(begins)} and {len(ends)}); the results are in "
             f"{RESULTS.relative_to(REPO)}, {path.name} was not changed"
         )
     new = [*lines[: begins[0] + 1], block.rstrip("\n") + "\n", *lines[ends[0] :]]
@@ -634,7 +634,8 @@ def report(
     print(f"\n{output} written; the benchmark took {meta['seconds']} s")
     if readme is not None:
         update_readme(readme, table)
-        print(f"{readme.name}: performance section updated")
+        shown = readme.relative_to(REPO) if readme.is_relative_to(REPO) else readme
+        print(f"{shown}: results updated")
     return [label for label, row in results["api_calls"].items() if not row["target_met"]]
 
 
@@ -644,12 +645,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--write-readme",
         action="store_true",
-        help="also write the table into README.md's performance section",
+        help="also write the table into bench/README.md's results",
     )
     parser.add_argument(
         "--no-readme",
         action="store_true",
-        help="leave README.md alone (what every run does without --write-readme)",
+        help="leave bench/README.md alone (what every run does without --write-readme)",
     )
     parser.add_argument("--delay-ms", type=float, help="simulated delay per HTTP request")
     parser.add_argument("--output", type=Path, default=RESULTS)

@@ -19,7 +19,7 @@ locals {
 
   # A fresh token every 6 hours. Tokens live 12 hours, so a missed refresh and its retries still
   # leave hours of validity: the expiry alarm fires when runs keep failing or stop, over 5 hours
-  # before the credential in the secret expires (README, Operations: alarms).
+  # before the credential in the secret expires (docs/operations.md, the expiry alarm's rule).
   refresh_hours = 6
   # The cluster-side alert: the credential ESO copied expires within this many hours. With
   # everything working the copy is at most refresh_hours + ESO's refreshInterval (1h) old, so it

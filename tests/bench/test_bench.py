@@ -153,7 +153,7 @@ def canned_results() -> tuple[dict[str, Any], dict[str, Any]]:
 def test_the_readme_is_written_only_when_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], written: bool
 ) -> None:
-    """`make bench` leaves the tracked README alone; BENCH_ARGS=--write-readme updates it."""
+    """`make bench` leaves bench/README.md alone; BENCH_ARGS=--write-readme updates it."""
     readme = tmp_path / "README.md"
     readme.write_text(README)
     monkeypatch.setattr(run, "README", readme)

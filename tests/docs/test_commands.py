@@ -1,11 +1,11 @@
-"""The commands the READMEs give can be run again, and they install the ESO the docs require.
+"""The commands the docs give can be run again, and they install the ESO the docs require.
 
 Readers repeat steps: after a failure half-way, on a second cluster, when rotating a key. So every
-command in a README (a line of a shell code block, or an inline code span that starts with a
+command in the docs (a line of a shell code block, or an inline code span that starts with a
 command-line tool) must succeed the second time and leave the same result. The rules below name
 the commands that fail when what they create already exists, with the repeatable form to use
 instead; a command that is not repeatable on purpose is listed in ON_PURPOSE with the reason,
-which its README must explain.
+which its page must explain.
 
 External Secrets Operator: every README that installs it adds the chart repository and pins
 the chart to the version whose CRDs CI validates the manifests against (../shared/eso-crds), and
@@ -26,8 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.docs.pages import example_readmes, pages
+
 REPO = Path(__file__).resolve().parents[2]
-READMES = [REPO / "README.md", *sorted((REPO / "examples").glob("*/README.md"))]
+READMES = [REPO / "README.md", *example_readmes()]  # the READMEs that install ESO
+DOCUMENTS = [*pages(), *example_readmes()]  # every page whose commands a reader may run
 SHARED = Path(os.environ.get("SHARED", REPO.parent / "shared"))
 # Chart versions are ESO's release without the `v`: chart 2.9.0 installs ESO v2.9.0.
 ESO_CHART_VERSION = "2.9.0"
@@ -224,12 +227,12 @@ def not_repeatable(markdown: str) -> list[str]:
 # ---- the tests ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("readme", READMES, ids=lambda path: str(path.relative_to(REPO)))
+@pytest.mark.parametrize("readme", DOCUMENTS, ids=lambda path: str(path.relative_to(REPO)))
 def test_every_command_can_be_run_again(readme):
     assert not_repeatable(readme.read_text()) == []
 
 
-@pytest.mark.parametrize("readme", READMES, ids=lambda path: str(path.relative_to(REPO)))
+@pytest.mark.parametrize("readme", DOCUMENTS, ids=lambda path: str(path.relative_to(REPO)))
 def test_a_command_that_repeats_differently_on_purpose_says_so(readme):
     text = " ".join(readme.read_text().split())
     for pipeline in commands(readme.read_text()):
@@ -326,18 +329,18 @@ def test_the_pinned_chart_is_the_eso_release_ci_validates_against():
     assert json.loads(source.read_text())["equivalent_tag"] == f"v{ESO_CHART_VERSION}"
 
 
-# ---- the README's local walkthrough, run as written --------------------------------------------
+# ---- the docs' local walkthrough, run as written ----------------------------------------------
 
 WALKTHROUGH_START = 'eval "$(make --silent moto)"'
 VENV_COMMAND = REPO / ".venv" / "bin" / "ecr-token-rotator"
 
 
 def walkthrough() -> str:
-    """The docs' shell block that starts a local AWS with `make moto` (README.md, or docs/)."""
+    """The docs' shell block that starts a local AWS with `make moto` (docs/cli.md today)."""
     fence = re.compile(r"^```sh\n(.*?)^```", re.DOTALL | re.MULTILINE)
     [block] = [
         block
-        for path in [REPO / "README.md", *sorted(REPO.glob("docs/**/*.md"))]
+        for path in pages()
         for block in fence.findall(path.read_text())
         if WALKTHROUGH_START in block
     ]
@@ -349,7 +352,7 @@ def test_the_local_walkthrough_succeeds_and_cleans_up_after_itself(tmp_path):
     clean-up): every command succeeds, `refresh` and `repair --dry-run` among them, against a
     server on a free port; at the end the server is gone and nothing it exported is left."""
     if shutil.which("make") is None or shutil.which("bash") is None:
-        pytest.skip("the README walkthrough needs `make` and `bash` on PATH")
+        pytest.skip("the docs walkthrough needs `make` and `bash` on PATH")
     if not VENV_COMMAND.exists():
         pytest.skip(f"{VENV_COMMAND} is absent: run `make venv` (the walkthrough's first step)")
     block = walkthrough()

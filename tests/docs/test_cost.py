@@ -1,6 +1,7 @@
-"""The README's Cost section: every number follows from the module's defaults (variables.tf), what
-the function measurably does per run (its AWS calls and log volume, counted here under moto) and
-the prices the section states. Change a default, a call or a price and the section must follow.
+"""docs/cost.md: every number follows from the module's defaults (variables.tf), what the function
+measurably does per run (its AWS calls and log volume, counted here under moto) and the prices the
+page states. Change a default, a call or a price and the page must follow, and so must the
+README's one line of cost.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from tests.support.faults import on_function_calls
 from tests.support.secrets_manager_model import STEPS, RotationService
 from tools.terraform.hcl import MODULE_DIR, labelled, literal, load, variables
 
-SECTION = re.search(
-    r"^## Cost\n(.*?)(?=^## )", (MODULE_DIR / "README.md").read_text(), re.DOTALL | re.MULTILINE
-)
-TEXT = " ".join(SECTION.group(1).split()) if SECTION else ""
+TEXT = " ".join((MODULE_DIR / "docs" / "cost.md").read_text().split())
+README_TOP = (MODULE_DIR / "README.md").read_text().splitlines()[:60]
 
 # us-east-1 on demand, as the section states them (and the page it links for each).
 HOURS_PER_MONTH = 730
@@ -117,7 +116,7 @@ def secrets_manager(calls: Counter[tuple[str, str]]) -> int:
 
 
 def test_the_section_exists_and_dates_its_prices():
-    assert TEXT, "README has no '## Cost' section"
+    assert TEXT.startswith("# Cost "), "docs/cost.md"
     assert "Prices as of 2026-11-30, us-east-1" in TEXT
     assert "check the pricing pages" in TEXT
 
@@ -152,7 +151,7 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     assert set(calls) - {("secrets-manager", op) for op in operations} == {
         ("ecr", "GetAuthorizationToken")
     }
-    assert "four calls for one region" in (MODULE_DIR / "README.md").read_text()
+    assert "four calls for one region" in (MODULE_DIR / "docs" / "contract.md").read_text()
     assert sum(calls.values()) == 4
     assert f"three to Secrets Manager (`{'`, `'.join(operations)}`)" in TEXT
     function_calls = per_run * runs * SECRETS_MANAGER_CALL
@@ -188,6 +187,23 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     total = SECRET_MONTH + function_calls + alarm_cost + metric_cost + requests + duration + logs
     assert f"**{money(total)}**, plus {money(eso)} per ExternalSecret" in TEXT
     assert f"{money(SECRET_MONTH + function_calls + requests + duration + logs)} where" in TEXT
+
+
+def test_the_readmes_one_line_of_cost_is_this_pages_total():
+    """The README's line near its top: the total the test above holds to the measurements, what
+    most of it is, and what each replica adds."""
+    total = re.search(r"\*\*total\*\* \| \| \*\*\$(\d+\.\d\d)\*\*", TEXT)
+    assert total, "docs/cost.md has no total line"
+    lines = [
+        " ".join(README_TOP[i : i + 2]) for i, text in enumerate(README_TOP) if "**Cost**" in text
+    ]
+    assert len(lines) == 1, "one line of cost within the README's first 60 lines"
+    (line,) = lines
+    assert f"about ${total[1]} a month with the defaults" in line, line
+    assert f"{money(SECRET_MONTH)} of it the secret" in line, line
+    assert float(total[1]) < 2 * SECRET_MONTH  # "most of it"
+    assert f"each replica region adds {money(SECRET_MONTH)}" in line, line
+    assert f"+{money(SECRET_MONTH)}: a replica is billed as a secret" in TEXT
 
 
 def test_the_scaling_numbers_follow_from_the_same_measurements(refresh, rotation):

@@ -1,6 +1,6 @@
 """Every pin in the docs resolves, and the CHANGELOG claims no release that does not exist.
 
-The convention (README, "Quick start"): while the repository has no release tag, every pin is
+The convention (README, "Usage"): while the repository has no release tag, every pin is
 the placeholder `<commit-sha>` (Terraform's git `ref` takes a full commit SHA, and the README
 says how to find one); from the first release on, every pin is the newest release tag `vX.Y.Z`.
 A pin is what follows `?ref=` (Terraform's git sources) or `.git@` (pip's VCS URLs) in any
@@ -61,7 +61,7 @@ def problems(found: dict[str, list[str]], tags: list[str]) -> list[str]:
     why = (
         f"the newest release tag is {expected}"
         if tags
-        else f"no release is tagged yet: pin {PLACEHOLDER} (README, Quick start)"
+        else f"no release is tagged yet: pin {PLACEHOLDER} (README, Usage)"
     )
     return [
         f"{path}: pin {pin!r}: {why}"

@@ -218,14 +218,10 @@ def test_from_each_namespace_every_path_ends_at_the_teams_own_secret_and_images(
         assert images == {f"arn:aws:ecr:{ACCOUNT_REGION}:repository/{name}/*"}, name
 
 
-def test_the_readme_prices_a_team_as_the_readmes_cost_section_does():
-    cost = re.search(
-        r"^## Cost\n(.*?)(?=^## )", (MODULE_DIR / "README.md").read_text(), re.S | re.M
-    )
-    assert cost
-    section = " ".join(cost.group(1).split())
+def test_the_readme_prices_a_team_as_the_cost_page_does():
+    section = " ".join((MODULE_DIR / "docs" / "cost.md").read_text().split())
     total = re.search(r"\*\*total\*\* \| \| \*\*\$(\d+\.\d\d)\*\*, plus \$([0-9.]+) per", section)
-    assert total, "the README's Cost section has no total line"
+    assert total, "docs/cost.md has no total line"
     per_team, per_external_secret = float(total.group(1)), total.group(2)
     readme = " ".join((EXAMPLES / NAME / "README.md").read_text().split())
     assert f"**${per_team:.2f} a month per team**" in readme

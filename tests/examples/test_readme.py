@@ -1,6 +1,7 @@
 """The repository README: generated tables fresh, quick start runnable as written, its module
-block and manifests valid, the function's contract as the code has it; and the files that come
-with it (LICENSE, CHANGELOG, pre-commit hooks matching `make lint`)."""
+block and manifests valid; the function's contract (docs/contract.md) as the code has it; and the
+files that come with it (LICENSE, CHANGELOG, pre-commit hooks matching `make lint`). How the
+README and docs/ are laid out, and that their links resolve: tests/docs/test_layout.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import yaml
 from ecr_token_rotator import observability
 from ecr_token_rotator.document import OWNED_KEYS
 from tests.conftest import FUNCTION_ENV
+from tests.docs.pages import DOCS, pages, text_of
+from tests.docs.pages import section as pages_section
 from tests.examples.cluster import load_manifests
 from tools import tf_docs
 from tools.terraform.harness import EXAMPLES as EXAMPLES_DIR
@@ -24,10 +27,8 @@ TEXT = README.read_text(encoding="utf-8")
 
 
 def section(title: str) -> str:
-    """The text of a `## title` section, up to the next `## ` heading."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", TEXT, re.DOTALL | re.MULTILINE)
-    assert match, f"README has no '## {title}' section"
-    return match.group(1)
+    """The text of the README's `## title` section."""
+    return pages_section(TEXT, title)
 
 
 def fenced(text: str, language: str) -> list[str]:
@@ -79,10 +80,10 @@ def rendered_objects() -> list[dict]:
     ]
 
 
-def test_quick_start_manifests_are_rendered_example_manifests():
+def test_usage_manifests_are_rendered_example_manifests():
     # Copies of examples/eks-irsa's rendered manifests: any drift from the examples fails here.
     documents = [
-        obj for block in fenced(section("Quick start"), "yaml") for obj in yaml.safe_load_all(block)
+        obj for block in fenced(section("Usage"), "yaml") for obj in yaml.safe_load_all(block)
     ]
     assert [obj["kind"] for obj in documents] == [
         "ServiceAccount",
@@ -95,7 +96,7 @@ def test_quick_start_manifests_are_rendered_example_manifests():
 
 
 def test_the_contract_names_what_the_code_uses():
-    contract = section("The function's contract")
+    contract = text_of(DOCS / "contract.md")
     for name in (*FUNCTION_ENV, *OWNED_KEYS):
         assert f"`{name}`" in contract, name
     assert f"`{observability.METRIC_NAMESPACE}`" in contract
@@ -115,12 +116,10 @@ def test_the_contract_names_what_the_code_uses():
     }
 
 
-def test_every_example_is_listed_and_every_link_resolves():
+def test_every_example_is_listed():
     examples = section("Examples")
     for name in example_names():
         assert f"(examples/{name})" in examples, name
-    for target in re.findall(r"\]\(([^)#:]+)\)", TEXT):
-        assert (MODULE_DIR / target).exists(), target
 
 
 def test_diagram_shows_the_whole_path():
@@ -137,28 +136,35 @@ def test_diagram_shows_the_whole_path():
         assert part in diagram, part
 
 
-def test_performance_section_holds_the_bench_markers():
-    # `make bench` fills the table between the markers; this only checks they are there once.
-    performance = section("Performance")
-    assert TEXT.count("<!-- BEGIN_BENCH -->") == TEXT.count("<!-- END_BENCH -->") == 1
-    assert performance.index("<!-- BEGIN_BENCH -->") < performance.index("<!-- END_BENCH -->")
+def test_the_benchmark_readme_holds_the_bench_markers_and_the_readme_none():
+    # `make bench BENCH_ARGS=--write-readme` fills the table between the markers of
+    # bench/README.md; this only checks they are there once, in its results.
+    bench = text_of(MODULE_DIR / "bench" / "README.md")
+    results = pages_section(bench, "Results")
+    assert bench.count("<!-- BEGIN_BENCH -->") == bench.count("<!-- END_BENCH -->") == 1
+    assert results.index("<!-- BEGIN_BENCH -->") < results.index("<!-- END_BENCH -->")
+    assert "BENCH -->" not in TEXT
 
 
 def test_sections_a_platform_team_needs():
-    for title in (
-        "Quick start",
-        "Examples",
-        "The function's contract",
-        "Operations",
-        "Troubleshooting",
-        "Networking",
-        "Cost",
-        "Adoption",
-        "Security model",
-        "When to use something else",
-        "Performance",
-    ):
+    # The terraform-aws-modules shape: what and why, usage, examples, requirements, the generated
+    # tables; then the reference pages, each with what it holds.
+    for title in ("Is this for me?", "Quick start", "Usage", "Examples", "Operations"):
         assert section(title).strip(), title
+    for page, phrases in {
+        "contract.md": ("**Publishing**", "**Deadline**", "**Logs**"),
+        "cli.md": ("ecr-token-rotator refresh --secret-id ID",),
+        "operations.md": ("## Schedule or native rotation?", "## The expiry alarm's rule"),
+        "troubleshooting.md": ("**AccessDenied**",),
+        "networking.md": ("`com.amazonaws.<region>.ecr.api`",),
+        "cost.md": ("**How it scales**",),
+        "registry-hosts.md": ("`ecr_endpoint_types`",),
+        "adoption.md": ("**From a hand-made secret**", "## When to use something else"),
+        "security.md": ("**The function role's permissions**",),
+    }.items():
+        text = text_of(DOCS / page)
+        for phrase in phrases:
+            assert phrase in text, (page, phrase)
 
 
 def test_license_is_apache_2():
@@ -206,7 +212,7 @@ def test_pre_commit_runs_what_make_lint_runs(command):
 
 def test_every_lambda_invoke_with_a_payload_works_with_aws_cli_v2():
     # AWS CLI v2 reads --payload as base64 unless told otherwise; '{}' is not base64.
-    files = [README, *EXAMPLES_DIR.glob("*/README.md"), *EXAMPLES_DIR.glob("*/outputs.tf")]
+    files = [*pages(), *EXAMPLES_DIR.glob("*/README.md"), *EXAMPLES_DIR.glob("*/outputs.tf")]
     commands = [
         (path.name, command)
         for path in files
@@ -218,7 +224,7 @@ def test_every_lambda_invoke_with_a_payload_works_with_aws_cli_v2():
 
 
 def test_troubleshooting_says_what_apply_does_and_how_to_recover():
-    troubleshooting = section("Troubleshooting")
+    troubleshooting = text_of(DOCS / "troubleshooting.md")
     # The payload Terraform sends (trigger.tf), for which the function waits out IAM propagation.
     assert (
         'apply_invocation_input = { invoked_by = "terraform-apply" }'

@@ -246,13 +246,17 @@ def test_the_event_contract_is_the_one_terraform_sends() -> None:
     assert re.fullmatch(r"[a-z_]+", next(iter(TERRAFORM_APPLY_EVENT)))
 
 
-def test_the_readme_states_the_wait_as_it_is(harness: Harness, secret: str, clock: Clock) -> None:
+def test_troubleshooting_states_the_wait_as_it_is(
+    harness: Harness, secret: str, clock: Clock
+) -> None:
     deny(10_000, "GetSecretValue")
     with pytest.raises(PermissionDeniedError):
         invoke(clock, dict(TERRAFORM_APPLY_EVENT))
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    troubleshooting = (
+        Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+    ).read_text()
     waited = round(sum(clock.slept), -1)
     assert (
         f"(about {waited:.0f} seconds\nof waiting with the default 60-second `lambda_timeout`)"
-        in (readme)
+        in troubleshooting
     )

@@ -335,12 +335,12 @@ def test_the_cli_refuses_a_timeout_too_short_to_run(
     assert "not a number of seconds above" in capsys.readouterr().err
 
 
-def test_the_readme_states_the_default_calls_as_they_are() -> None:
+def test_the_contract_states_the_default_calls_as_they_are() -> None:
     """As Lambda calls the handler: a little less than the timeout is left."""
     policy = Deadline.for_invocation(FakeContext(module_default_lambda_timeout())).policy
-    readme = (REPO / "README.md").read_text()
+    contract = (REPO / "docs" / "contract.md").read_text()
     assert (
         f"with the default {module_default_lambda_timeout()}-second `lambda_timeout`: "
         f"{policy.attempts} attempts of {policy.connect_timeout} s to\nconnect and "
         f"{policy.read_timeout} s to answer"
-    ) in readme
+    ) in contract

@@ -160,8 +160,8 @@ def test_reasons_are_the_comments_above_the_statements(tmp_path) -> None:
 
 
 def permissions_table() -> dict[str, str]:
-    """The README's table of the function role's statements: {Sid: its row}."""
-    text = (MODULE_DIR / "README.md").read_text()
+    """The security model's table of the function role's statements: {Sid: its row}."""
+    text = (MODULE_DIR / "docs" / "security.md").read_text()
     start = text.index("**The function role's permissions**")
     rows: dict[str, str] = {}
     for line in text[start:].splitlines():
@@ -173,7 +173,7 @@ def permissions_table() -> dict[str, str]:
     return rows
 
 
-def test_the_readmes_permissions_table_has_a_row_for_each_statement_of_the_role() -> None:
+def test_the_permissions_table_has_a_row_for_each_statement_of_the_role() -> None:
     hcl = (MODULE_DIR / "iam.tf").read_text()
     function = hcl[hcl.index('data "aws_iam_policy_document" "function"') :]
     sids = set(re.findall(r'sid\s*=\s*"([A-Za-z]+)"', function))
@@ -181,7 +181,7 @@ def test_the_readmes_permissions_table_has_a_row_for_each_statement_of_the_role(
     assert set(permissions_table()) == sids
 
 
-def test_the_readmes_permissions_table_names_the_actions_terraform_renders(policy_of) -> None:
+def test_the_permissions_table_names_the_actions_terraform_renders(policy_of) -> None:
     rows = permissions_table()
     for combination in (SCHEDULE, VPC, CONSUMERS):
         for rendered in policy_of(combination)["Statement"]:

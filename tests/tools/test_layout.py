@@ -1,5 +1,5 @@
 """tests/ holds tests and what they use; the developer tooling the Makefile runs lives in tools/
-(and the benchmark in bench/), and each README path to it exists."""
+(and the benchmark in bench/), and each path CONTRIBUTING.md names exists."""
 
 from __future__ import annotations
 
@@ -53,10 +53,8 @@ def test_the_makefile_runs_this_repositorys_programs_from_tools_or_bench():
         assert path.with_suffix(".py").is_file() or (path / "__main__.py").is_file(), module
 
 
-def test_the_readme_development_section_names_the_layout():
-    readme = (REPO / "README.md").read_text()
-    development = readme[readme.index("## Development") :]
-    development = development[: development.index("\n## ", 1)]
+def test_contributing_names_the_layout():
+    development = (REPO / "CONTRIBUTING.md").read_text()
     for folder in ("tools/", "tests/", "bench/"):
         assert f"`{folder}" in development, folder
     for path in re.findall(r"`((?:tools|tests|bench)/[\w./-]*)`", development):

@@ -4,7 +4,7 @@ the IAM policies Terraform renders, on both hashicorp/aws majors (5.100.0 and 6.
 No registry and no AWS: ../shared/tools/offline_aws_provider serves the real provider schemas
 (see its README). Where `terraform` (>= 1.11, the stand-in's minimum) or ../shared is absent,
 `Unavailable` says why; the command line prints it and exits 0, pytest skips with it. Real users
-have neither and run the same suites with the real provider (README, "Development").
+have neither and run the same suites with the real provider (CONTRIBUTING.md).
 
     python -m tools.terraform.harness module-tests [--major 5] [--major 6]
     python -m tools.terraform.harness examples [--major 5] [--major 6] [--update-rendered]
