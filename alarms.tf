@@ -1,5 +1,6 @@
 ################################################################################
-# Alarms: failed invocations, and the outcome: the credential in AWSCURRENT nears its expiry.
+# Alarms: failed invocations, a schedule that cannot invoke the function, and the outcome: the
+# credential in AWSCURRENT nears its expiry.
 ################################################################################
 
 locals {
@@ -10,7 +11,7 @@ locals {
   # expiry of what AWSCURRENT holds after the run, 0 when it holds no usable credential. Data
   # therefore arrives only when the function runs: once per refresh period in healthy operation
   # (schedule interval; rotation hours + the rotation window), each run a few minutes late at
-  # most (EventBridge and Lambda start it within minutes, it may take the whole timeout). The
+  # most (Scheduler or EventBridge and Lambda start it within minutes, it may take the whole timeout). The
   # window must always hold a run, so it is the period plus that slack.
   expiry_window_minutes = local.refresh_period_minutes + 15 + ceil(var.lambda_timeout / 60)
   # CloudWatch evaluates once a minute over a range a few periods longer than the window, and
@@ -23,9 +24,16 @@ locals {
   # least the threshold left is a window (and the allowance) behind, so the credential still has
   # the warning left. The default warning: 3 hours, or as much as fits below the limit for long
   # periods (the least is 80 minutes: rotation rate(8 hours) with a 900-second timeout).
-  expiry_max_warning_minutes   = local.expiry_threshold_limit_minutes - local.expiry_window_minutes - local.expiry_evaluation_allowance_minutes
-  expiry_warning_minutes       = var.alarms.expiry_warning_hours != null ? var.alarms.expiry_warning_hours * 60 : min(180, local.expiry_max_warning_minutes)
-  expiry_threshold_minutes     = local.expiry_window_minutes + local.expiry_evaluation_allowance_minutes + local.expiry_warning_minutes
+  expiry_max_warning_minutes = local.expiry_threshold_limit_minutes - local.expiry_window_minutes - local.expiry_evaluation_allowance_minutes
+  expiry_warning_minutes     = var.alarms.expiry_warning_hours != null ? var.alarms.expiry_warning_hours * 60 : min(180, local.expiry_max_warning_minutes)
+  expiry_threshold_minutes   = local.expiry_window_minutes + local.expiry_evaluation_allowance_minutes + local.expiry_warning_minutes
+  # The AWS/Scheduler metrics of a schedule that cannot invoke the function, by query id.
+  scheduler_failure_metrics = {
+    target_errors     = "TargetErrorCount"
+    dropped           = "InvocationDroppedCount"
+    dead_letters      = "InvocationsSentToDeadLetterCount"
+    dead_letters_lost = "InvocationsFailedToBeSentToDeadLetterCount"
+  }
   expiry_refresh_period_phrase = local.rotation_mode ? "${var.rotation_schedule_expression} + the rotation window" : var.schedule_expression
 }
 
@@ -46,6 +54,53 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   comparison_operator = "GreaterThanOrEqualToThreshold"
   threshold           = var.alarms.errors_threshold
   treat_missing_data  = "notBreaching"
+
+  alarm_actions = var.alarms.alarm_actions
+  ok_actions    = var.alarms.ok_actions
+
+  tags = var.tags
+}
+
+# schedule_engine = "scheduler": the schedule cannot invoke the function. The group holds this
+# schedule only, so its AWS/Scheduler metrics are this schedule's: an invocation Lambda refused
+# (TargetErrorCount: the role, its trust or the function is broken, or Lambda throttled it), one
+# given up after the retry policy (InvocationDroppedCount), sent to the dead-letter queue
+# (InvocationsSentToDeadLetterCount), or lost because that failed too
+# (InvocationsFailedToBeSentToDeadLetterCount). Scheduler emits them only when they happen:
+# missing data is no failure. The expiry alarm still catches a schedule that stopped firing.
+resource "aws_cloudwatch_metric_alarm" "schedule" {
+  count = local.create_alarms && local.scheduler_engine ? 1 : 0
+
+  alarm_name        = "${var.name}-schedule"
+  alarm_description = "EventBridge Scheduler could not invoke the ${var.name} function within an hour (schedule group ${var.name}: a target error, a dropped invocation or a dead letter). Check the role ${local.role_names.scheduler} and the function${var.schedule_dead_letter_arn == null ? "" : ", and read the dead letters in ${var.schedule_dead_letter_arn}"} (README, Troubleshooting)."
+
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+
+  metric_query {
+    id          = "failures"
+    expression  = "SUM([${join(", ", [for id, _ in local.scheduler_failure_metrics : "FILL(${id}, 0)"])}])"
+    label       = "Invocations of the schedule that failed"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = local.scheduler_failure_metrics
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/Scheduler"
+        metric_name = metric_query.value
+        dimensions = {
+          ScheduleGroup = aws_scheduler_schedule_group.this[0].name
+        }
+        stat   = "Sum"
+        period = 3600
+      }
+    }
+  }
 
   alarm_actions = var.alarms.alarm_actions
   ok_actions    = var.alarms.ok_actions
