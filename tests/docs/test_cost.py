@@ -30,7 +30,9 @@ LAMBDA_REQUEST = 0.20 / 1_000_000
 LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
 SECRET_MONTH = 0.40
 SECRETS_MANAGER_CALL = 0.05 / 10_000
-ALARM_MONTH = 0.10
+ALARM_MONTH = 0.10  # per alarm metric: a metric math alarm pays for each metric it reads
+SCHEDULER_INVOCATION = 1.00 / 1_000_000
+SCHEDULER_FREE_INVOCATIONS = 14_000_000
 CUSTOM_METRIC_MONTH = 0.30
 LOG_GB_INGESTED = 0.50
 KMS_FREE_REQUESTS = 20_000
@@ -162,12 +164,23 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     eso = ESO_READS_AT_1H * SECRETS_MANAGER_CALL
     assert f"{ESO_READS_AT_1H} at `1h`: {money(eso)} each" in TEXT
 
-    # CloudWatch: the module's alarms, the metrics the function emits, what it logs
+    # CloudWatch: the module's alarms (the schedule alarm reads the Scheduler metrics it sums),
+    # the metrics the function emits, what it logs
     alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
+    alarms_tf = (MODULE_DIR / "alarms.tf").read_text()
+    assert sorted(alarms) == ["errors", "expiry", "schedule"]
     assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
-    assert f"{len(alarms)} alarms (errors, expiry" in TEXT
-    alarm_cost = len(alarms) * ALARM_MONTH
-    assert f"{money(alarm_cost)} |" in TEXT
+    assert default("schedule_engine") == "scheduler"
+    failure_block = re.search(r"scheduler_failure_metrics = \{(.*?)\}", alarms_tf, re.DOTALL)
+    assert failure_block
+    scheduler_metrics = re.findall(r'"(\w+Count)"', failure_block.group(1))
+    alarm_metrics = len(alarms) - 1 + len(scheduler_metrics)
+    alarm_cost = alarm_metrics * ALARM_MONTH
+    assert (
+        f"errors and expiry (periods of 1 hour and 1 minute), and the schedule alarm's "
+        f"{len(scheduler_metrics)} `AWS/Scheduler` metrics: {alarm_metrics} alarm-metrics, "
+        f"{money(alarm_cost)} |"
+    ) in TEXT
     metric_cost = len(metric_names) * CUSTOM_METRIC_MONTH * runs / HOURS_PER_MONTH
     assert f"`{'` and `'.join(metric_names)}`, data in {round(runs)} of 730 hours: " in TEXT
     assert f"{money(metric_cost)} |" in TEXT
@@ -185,8 +198,19 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     assert f"{kms_requests} requests, plus {ESO_READS_AT_1H} per ExternalSecret" in TEXT
     assert kms_requests + ESO_READS_AT_1H < KMS_FREE_REQUESTS
 
+    # EventBridge Scheduler: one invocation per run, within the account's free tier
+    assert runs < SCHEDULER_FREE_INVOCATIONS
+    assert (
+        f"$1.00 per million invocations after 14 million free a month (per account) | "
+        f"{round(runs)} invocations (and any retries): $0, "
+        f"{money(runs * SCHEDULER_INVOCATION)} beyond the free tier |"
+    ) in TEXT
+
     total = SECRET_MONTH + function_calls + alarm_cost + metric_cost + requests + duration + logs
     assert f"**{money(total)}**, plus {money(eso)} per ExternalSecret" in TEXT
+    # The rule engine: no schedule alarm, and EventBridge rules are free.
+    rule_total = total - len(scheduler_metrics) * ALARM_MONTH
+    assert f"{money(rule_total)} with `schedule_engine = \"rule\"` (no schedule alarm)" in TEXT
     assert f"{money(SECRET_MONTH + function_calls + requests + duration + logs)} where" in TEXT
 
 
