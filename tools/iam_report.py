@@ -9,7 +9,7 @@ the ESO read policy (output eso_read_policy_json) without and with KMS keys and 
 the identity running `terraform apply` needs beyond managing the resources (output
 apply_identity_policy_json) in both modes, with a created secret and replicas under
 customer-managed keys, with VPC mode and a Pod Identity association, and with the rule engine; and
-the role EventBridge Scheduler assumes: its trust, its policy without and with a dead-letter queue.
+the policy of the role EventBridge Scheduler assumes, without and with a dead-letter queue.
 Each statement comes with its reason: the comment above it in the module's HCL (who uses it, and
 why), and a statement without one fails the run. Each policy is scanned:
 
@@ -221,7 +221,8 @@ ACCEPTED: tuple[Accepted, ...] = (
         "ResourceExposure",
         ("iam:PassRole",),
         "Strict mode, the apply identity: the same PassRole (below) seen as exposure; resource: "
-        "the module's own roles only (the function's passed to lambda.amazonaws.com only).",
+        "the module's own roles only (the function's passed to lambda.amazonaws.com only, the "
+        "Scheduler role to scheduler.amazonaws.com only).",
         _apply_identity(),
         strict_only=True,
     ),
@@ -410,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(policies)
     versions = {name: metadata.version(name) for name in ("cloudsplaining", "parliament")}
     count = {
-        kind: sum(1 for c in policies if c.policy.startswith(kind))
+        kind: sum(1 for c in policies if c.policy == kind)
         for kind in ("function", "eso_read", "scheduler", "apply_identity")
     }
     print(
@@ -418,8 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         "x X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys, "
         "+ ECR Public, + pull-through cache and tag listing), "
         f"{count['eso_read']} ESO read policies, "
-        f"{count['scheduler']} of the Scheduler role (trust; policy without and with a dead-letter "
-        f"queue) and {count['apply_identity']} apply-identity policies; "
+        f"{count['scheduler']} Scheduler-role policies (without and with a dead-letter queue) and "
+        f"{count['apply_identity']} apply-identity policies; "
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"
     )

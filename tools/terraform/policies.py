@@ -5,7 +5,7 @@ One root module with one `module` block per combination, applied offline once pe
 own rendering, read back from the state. The function's policies are rendered for an existing
 secret (ARN below) unless replicated; replicas (function or ESO read policy) need a created one.
 The apply identity's policy (output apply_identity_policy_json) covers the features that add to it;
-the role EventBridge Scheduler assumes (schedule_engine = "scheduler") has its trust and its policy.
+the role EventBridge Scheduler assumes (schedule_engine = "scheduler") has its policy.
 
     combinations()            every Combination (label, module inputs)
     render(combinations)      {label: {document name: policy}}, rendered once per process
@@ -52,9 +52,7 @@ TEAM_REPOSITORY_ARNS = [f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/team-a/*"
 
 @dataclass(frozen=True)
 class Combination:
-    # "function", "eso_read", "apply_identity", "scheduler" or "scheduler_assume_role" (the data
-    # source's name)
-    policy: str
+    policy: str  # "function", "eso_read", "apply_identity" or "scheduler" (the data source's name)
     mode: str = ""  # trigger mode of the function
     kms: bool = False
     tracing: bool = False
@@ -71,7 +69,7 @@ class Combination:
     def label(self) -> str:
         if self.policy == "eso_read":
             return "eso_read" + ("+kms+replica" if self.kms else "")
-        if self.policy.startswith("scheduler"):
+        if self.policy == "scheduler":
             return self.policy + ("+dead-letter" if self.dead_letter else "")
         if self.policy == "apply_identity":
             features = [
@@ -172,13 +170,9 @@ def combinations() -> list[Combination]:
             Combination("apply_identity", mode, vpc=True, pod_identity=True),
         ]
     found.append(Combination("apply_identity", "schedule", engine="rule"))
-    # The role EventBridge Scheduler assumes: its trust, and its policy without and with a
-    # dead-letter queue.
-    found += [
-        Combination("scheduler_assume_role"),
-        Combination("scheduler"),
-        Combination("scheduler", dead_letter=True),
-    ]
+    # The role EventBridge Scheduler assumes: its policy without and with a dead-letter queue (its
+    # trust policy names a principal, not resources: tests/terraform/iam.tftest.hcl asserts it).
+    found += [Combination("scheduler"), Combination("scheduler", dead_letter=True)]
     return found
 
 
