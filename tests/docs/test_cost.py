@@ -124,6 +124,27 @@ def test_the_section_exists_and_dates_its_prices():
     assert "check the pricing pages" in TEXT
 
 
+def alarms_per_month() -> tuple[int, float]:
+    """The schedule alarm's Scheduler metrics, and what the default alarms cost a month: one
+    alarm metric each for errors and expiry, one per metric the schedule alarm sums."""
+    alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
+    assert sorted(alarms) == ["errors", "expiry", "schedule"]
+    assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
+    assert default("schedule_engine") == "scheduler"
+    alarms_tf = (MODULE_DIR / "alarms.tf").read_text()
+    failure_block = re.search(r"scheduler_failure_metrics = \{(.*?)\}", alarms_tf, re.DOTALL)
+    assert failure_block
+    scheduler_metrics = len(re.findall(r'"(\w+Count)"', failure_block.group(1)))
+    alarm_metrics = len(alarms) - 1 + scheduler_metrics
+    alarm_cost = alarm_metrics * ALARM_MONTH
+    assert (
+        f"errors and expiry (periods of 1 hour and 1 minute), and the schedule alarm's "
+        f"{scheduler_metrics} `AWS/Scheduler` metrics: {alarm_metrics} alarm-metrics, "
+        f"{money(alarm_cost)} |"
+    ) in TEXT
+    return scheduler_metrics, alarm_cost
+
+
 def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     calls, log_bytes, metric_names = refresh
     schedule = str(default("schedule_expression"))
@@ -164,23 +185,8 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     eso = ESO_READS_AT_1H * SECRETS_MANAGER_CALL
     assert f"{ESO_READS_AT_1H} at `1h`: {money(eso)} each" in TEXT
 
-    # CloudWatch: the module's alarms (the schedule alarm reads the Scheduler metrics it sums),
-    # the metrics the function emits, what it logs
-    alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
-    alarms_tf = (MODULE_DIR / "alarms.tf").read_text()
-    assert sorted(alarms) == ["errors", "expiry", "schedule"]
-    assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
-    assert default("schedule_engine") == "scheduler"
-    failure_block = re.search(r"scheduler_failure_metrics = \{(.*?)\}", alarms_tf, re.DOTALL)
-    assert failure_block
-    scheduler_metrics = re.findall(r'"(\w+Count)"', failure_block.group(1))
-    alarm_metrics = len(alarms) - 1 + len(scheduler_metrics)
-    alarm_cost = alarm_metrics * ALARM_MONTH
-    assert (
-        f"errors and expiry (periods of 1 hour and 1 minute), and the schedule alarm's "
-        f"{len(scheduler_metrics)} `AWS/Scheduler` metrics: {alarm_metrics} alarm-metrics, "
-        f"{money(alarm_cost)} |"
-    ) in TEXT
+    # CloudWatch: the module's alarms, the metrics the function emits, what it logs
+    scheduler_metrics, alarm_cost = alarms_per_month()
     metric_cost = len(metric_names) * CUSTOM_METRIC_MONTH * runs / HOURS_PER_MONTH
     assert f"`{'` and `'.join(metric_names)}`, data in {round(runs)} of 730 hours: " in TEXT
     assert f"{money(metric_cost)} |" in TEXT
@@ -209,8 +215,8 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     total = SECRET_MONTH + function_calls + alarm_cost + metric_cost + requests + duration + logs
     assert f"**{money(total)}**, plus {money(eso)} per ExternalSecret" in TEXT
     # The rule engine: no schedule alarm, and EventBridge rules are free.
-    rule_total = total - len(scheduler_metrics) * ALARM_MONTH
-    assert f"{money(rule_total)} with `schedule_engine = \"rule\"` (no schedule alarm)" in TEXT
+    rule_total = total - scheduler_metrics * ALARM_MONTH
+    assert f'{money(rule_total)} with `schedule_engine = "rule"` (no schedule alarm)' in TEXT
     assert f"{money(SECRET_MONTH + function_calls + requests + duration + logs)} where" in TEXT
 
 

@@ -523,12 +523,12 @@ def render_modules(
     invocations: bool = False,
 ) -> RenderedModules:
     """Every aws_iam_policy_document the module renders (with `invocations`, also the inputs of
-    its apply-time invocation and of its Scheduler schedule), for each call's inputs: one root module with one module block per
-    call, planned offline and read back from the plan. Only those and what they depend on are
-    planned (-target): the rest would cost Terraform time and change nothing. Calls whose
-    documents are known only after apply (a created secret's ARN) are then applied in a root of
-    their own (Terraform evaluates every module call of a root, targeted or not) and read back
-    from its state."""
+    its apply-time invocation and of its Scheduler schedule), for each call's inputs: one root
+    module with one module block per call, planned offline and read back from the plan. Only
+    those and what they depend on are planned (-target): the rest would cost Terraform time and
+    change nothing. Calls whose documents are known only after apply (a created secret's ARN)
+    are then applied in a root of their own (Terraform evaluates every module call of a root,
+    targeted or not) and read back from its state."""
     terraform = offline_terraform()
     names = policy_document_names()
 

@@ -105,6 +105,15 @@ class Combination:
         """The module block's name: the label as a Terraform identifier."""
         return re.sub(r"[^A-Za-z0-9_]", "_", self.label)
 
+    def _schedule(self) -> dict[str, Any]:
+        """The schedule engine's inputs, where they differ from the defaults."""
+        inputs: dict[str, Any] = {}
+        if self.engine != "scheduler":
+            inputs["schedule_engine"] = self.engine
+        if self.dead_letter:
+            inputs["schedule_dead_letter_arn"] = DEAD_LETTER_ARN
+        return inputs
+
     def module_inputs(self) -> dict[str, Any]:
         if self.policy == "eso_read":
             if not self.kms:
@@ -113,11 +122,7 @@ class Combination:
                 "secret_kms_key_arn": KMS_KEY_ARN,
                 "secret_replicas": [{"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}],
             }
-        inputs: dict[str, Any] = {"trigger_mode": self.mode or "schedule"}
-        if self.engine != "scheduler":
-            inputs["schedule_engine"] = self.engine
-        if self.dead_letter:
-            inputs["schedule_dead_letter_arn"] = DEAD_LETTER_ARN
+        inputs: dict[str, Any] = {"trigger_mode": self.mode or "schedule", **self._schedule()}
         if self.pod_identity:
             inputs.update(
                 create_eso_role=True,
