@@ -1,5 +1,6 @@
 ################################################################################
-# Alarms: failed invocations, and the outcome: the credential in AWSCURRENT nears its expiry.
+# Alarms: failed invocations, a schedule that cannot invoke the function, and the outcome: the
+# credential in AWSCURRENT nears its expiry.
 ################################################################################
 
 locals {
@@ -10,7 +11,7 @@ locals {
   # expiry of what AWSCURRENT holds after the run, 0 when it holds no usable credential. Data
   # therefore arrives only when the function runs: once per refresh period in healthy operation
   # (schedule interval; rotation hours + the rotation window), each run a few minutes late at
-  # most (EventBridge and Lambda start it within minutes, it may take the whole timeout). The
+  # most (Scheduler or EventBridge and Lambda start it within minutes, it may take the whole timeout). The
   # window must always hold a run, so it is the period plus that slack.
   expiry_window_minutes = local.refresh_period_minutes + 15 + ceil(var.lambda_timeout / 60)
   # CloudWatch evaluates once a minute over a range a few periods longer than the window, and
@@ -45,6 +46,38 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   evaluation_periods  = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   threshold           = var.alarms.errors_threshold
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = var.alarms.alarm_actions
+  ok_actions    = var.alarms.ok_actions
+
+  tags = var.tags
+}
+
+# schedule_engine = "scheduler": the schedule cannot invoke the function. The group holds this
+# schedule only, so its AWS/Scheduler metrics are this schedule's. Every attempt Lambda refuses
+# (the role, its trust or the function is broken, or Lambda throttled it) counts in
+# TargetErrorCount, and an invocation is dropped or dead-lettered only after such attempts: one
+# metric sees them all first, at the price of one alarm metric (a metric math alarm over the drop
+# and dead-letter counts too would cost one per metric and tell nothing sooner). Scheduler emits
+# it only when it happens: missing data is no failure. The expiry alarm catches a schedule that
+# stopped firing.
+resource "aws_cloudwatch_metric_alarm" "schedule" {
+  count = local.create_alarms && local.scheduler_engine ? 1 : 0
+
+  alarm_name        = "${var.name}-schedule"
+  alarm_description = "EventBridge Scheduler could not invoke the ${var.name} function within an hour (TargetErrorCount of schedule group ${var.name}; it retries, then drops the invocation${var.schedule_dead_letter_arn == null ? "" : " or sends it to ${var.schedule_dead_letter_arn}"}). Check the role ${local.role_names.scheduler} and the function (docs/troubleshooting.md)."
+
+  namespace   = "AWS/Scheduler"
+  metric_name = "TargetErrorCount"
+  dimensions = {
+    ScheduleGroup = aws_scheduler_schedule_group.this[0].name
+  }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
   treat_missing_data  = "notBreaching"
 
   alarm_actions = var.alarms.alarm_actions

@@ -1,9 +1,10 @@
 ################################################################################
 # The identity that runs `terraform apply`: what it needs beyond creating, reading, updating and
 # deleting the module's resources (IAM roles and inline policies, the Lambda function and its
-# permissions, CloudWatch Logs and alarms, EventBridge, Secrets Manager, EKS Pod Identity), for
-# this configuration: output apply_identity_policy_json (README, "Prerequisites"). Every ARN is
-# built from the inputs, so `terraform plan` shows the policy before the first apply.
+# permissions, CloudWatch Logs and alarms, EventBridge Scheduler or EventBridge, Secrets Manager,
+# EKS Pod Identity), for this configuration: output apply_identity_policy_json (README,
+# "Prerequisites"). Every ARN is built from the inputs, so `terraform plan` shows the policy before
+# the first apply.
 ################################################################################
 
 locals {
@@ -25,6 +26,24 @@ data "aws_iam_policy_document" "apply_identity" {
       test     = "StringEquals"
       variable = "iam:PassedToService"
       values   = ["lambda.amazonaws.com"]
+    }
+  }
+
+  # schedule_engine = "scheduler": CreateSchedule and UpdateSchedule pass the schedule's execution
+  # role to Scheduler (Scheduler user guide: iam:PassRole, iam:PassedToService
+  # scheduler.amazonaws.com).
+  dynamic "statement" {
+    for_each = local.scheduler_engine ? ["scheduler"] : []
+    content {
+      sid       = "PassSchedulerRole"
+      actions   = ["iam:PassRole"]
+      resources = [local.role_arns.scheduler]
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["scheduler.amazonaws.com"]
+      }
     }
   }
 

@@ -100,6 +100,16 @@ resource "aws_lambda_function" "this" {
     }
 
     precondition {
+      condition     = var.schedule_timezone == "UTC" || (local.schedule_mode && var.schedule_engine == "scheduler")
+      error_message = "schedule_timezone applies to schedule_engine = \"scheduler\" in schedule mode; ${local.schedule_mode ? "an EventBridge rule runs in UTC only" : "in rotation mode Secrets Manager schedules the rotation"}. Remove schedule_timezone${local.schedule_mode ? ", or use schedule_engine = \"scheduler\"" : ""}."
+    }
+
+    precondition {
+      condition     = var.schedule_dead_letter_arn == null || (local.schedule_mode && var.schedule_engine == "scheduler")
+      error_message = "schedule_dead_letter_arn applies to schedule_engine = \"scheduler\" in schedule mode; ${local.schedule_mode ? "with the rule engine it would be ignored" : "in rotation mode Secrets Manager invokes the function and retries the rotation itself"}. Remove it${local.schedule_mode ? ", or use schedule_engine = \"scheduler\"" : ""}; on_failure_destination_arn records runs of the function that failed, with either engine."
+    }
+
+    precondition {
       condition     = local.schedule_mode || var.on_failure_destination_arn == null
       error_message = "on_failure_destination_arn applies to schedule mode (asynchronous invocations); in rotation mode Secrets Manager retries the rotation itself."
     }

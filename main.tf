@@ -5,7 +5,8 @@
 #   main.tf     inputs resolved into locals, and the secret
 #   iam.tf      the function's role and every permission it has, each with who uses it
 #   lambda.tf   log group and function
-#   trigger.tf  schedule mode (EventBridge + invoke on apply) or rotation mode (Secrets Manager)
+#   trigger.tf  schedule mode (EventBridge Scheduler or rule, its role) + invoke on apply, or
+#               rotation mode (Secrets Manager)
 #   alarms.tf   errors alarm, and the expiry alarm on what AWSCURRENT holds
 #   eso.tf      read access for External Secrets Operator (policy, role, pod identity, cross-account)
 #   apply_identity.tf  what the identity running terraform apply needs beyond the resources
@@ -18,6 +19,9 @@ locals {
   create        = var.create
   schedule_mode = var.trigger_mode == "schedule"
   rotation_mode = var.trigger_mode == "rotation"
+  # Schedule mode's engine (trigger.tf); rotation mode has no schedule of its own.
+  scheduler_engine = local.create && local.schedule_mode && var.schedule_engine == "scheduler"
+  rule_engine      = local.create && local.schedule_mode && var.schedule_engine == "rule"
 
   partition  = data.aws_partition.current.partition
   dns_suffix = data.aws_partition.current.dns_suffix
@@ -151,8 +155,9 @@ locals {
   # input <role>_role_name is set. IAM allows 64 characters: each role has a precondition whose
   # message is role_name_errors[<role>]. A new role adds its key and input here.
   role_name_inputs = {
-    lambda = var.lambda_role_name
-    eso    = var.eso_role_name
+    lambda    = var.lambda_role_name
+    eso       = var.eso_role_name
+    scheduler = var.scheduler_role_name
   }
   role_names = {
     for role, input in local.role_name_inputs :

@@ -73,13 +73,48 @@ output "trigger_mode" {
   value       = local.create ? var.trigger_mode : null
 }
 
+output "schedule_engine" {
+  description = "What invokes the function in schedule mode: scheduler (EventBridge Scheduler) or rule (an EventBridge rule); null in rotation mode."
+  value       = local.create && local.schedule_mode ? var.schedule_engine : null
+}
+
+output "scheduler_schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule (null unless schedule_engine = \"scheduler\" in schedule mode)."
+  value       = try(aws_scheduler_schedule.this[0].arn, null)
+}
+
+output "scheduler_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule (null unless schedule_engine = \"scheduler\")."
+  value       = try(aws_scheduler_schedule.this[0].name, null)
+}
+
+output "scheduler_schedule_group_name" {
+  description = "Name of the schedule's own schedule group: the ScheduleGroup dimension of its AWS/Scheduler metrics (null unless schedule_engine = \"scheduler\")."
+  value       = try(aws_scheduler_schedule_group.this[0].name, null)
+}
+
+output "scheduler_schedule_group_arn" {
+  description = "ARN of the schedule's schedule group (null unless schedule_engine = \"scheduler\")."
+  value       = try(aws_scheduler_schedule_group.this[0].arn, null)
+}
+
+output "scheduler_role_arn" {
+  description = "ARN of the IAM role EventBridge Scheduler assumes to invoke the function (null unless schedule_engine = \"scheduler\"). A dead-letter queue under a customer-managed KMS key must allow it in the key policy."
+  value       = try(aws_iam_role.scheduler[0].arn, null)
+}
+
+output "scheduler_role_name" {
+  description = "Name of the IAM role EventBridge Scheduler assumes (null unless schedule_engine = \"scheduler\")."
+  value       = try(aws_iam_role.scheduler[0].name, null)
+}
+
 output "eventbridge_rule_arn" {
-  description = "ARN of the EventBridge schedule rule (null in rotation mode)."
+  description = "ARN of the EventBridge schedule rule (null unless schedule_engine = \"rule\" in schedule mode)."
   value       = try(aws_cloudwatch_event_rule.this[0].arn, null)
 }
 
 output "eventbridge_rule_name" {
-  description = "Name of the EventBridge schedule rule (null in rotation mode)."
+  description = "Name of the EventBridge schedule rule (null unless schedule_engine = \"rule\" in schedule mode)."
   value       = try(aws_cloudwatch_event_rule.this[0].name, null)
 }
 
@@ -119,6 +154,11 @@ output "ecr_repository_arns" {
 output "expiry_alarm_arn" {
   description = "ARN of the alarm on the outcome: it fires when the credential in AWSCURRENT nears its expiry because runs keep failing or stopped (alarms.expiry_warning_hours before it, by default 3 hours)."
   value       = try(aws_cloudwatch_metric_alarm.expiry[0].arn, null)
+}
+
+output "schedule_alarm_arn" {
+  description = "ARN of the alarm on the schedule group's AWS/Scheduler metrics: Scheduler could not invoke the function (null unless schedule_engine = \"scheduler\" with alarms enabled)."
+  value       = try(aws_cloudwatch_metric_alarm.schedule[0].arn, null)
 }
 
 output "errors_alarm_arn" {

@@ -9,7 +9,7 @@ variable "create" {
 }
 
 variable "name" {
-  description = "Name of the Lambda function; also the default name of its log group (/aws/lambda/<name>), EventBridge rule, alarms and secret, and the start of its IAM roles' default names, <name>-<region> and <name>-eso-<region> (IAM names are global in an account: the region keeps instances in different regions apart)."
+  description = "Name of the Lambda function; also the default name of its log group (/aws/lambda/<name>), Scheduler schedule and schedule group (or EventBridge rule), alarms and secret, and the start of its IAM roles' default names, <name>-<region>, <name>-scheduler-<region> and <name>-eso-<region> (IAM names are global in an account: the region keeps instances in different regions apart)."
   type        = string
   default     = "ecr-token-rotator"
 
@@ -400,6 +400,17 @@ variable "lambda_role_name" {
   }
 }
 
+variable "scheduler_role_name" {
+  description = "Name of the IAM role EventBridge Scheduler assumes (schedule_engine = \"scheduler\"). Defaults to <name>-scheduler-<region>: IAM role names are global in an account, and the region keeps instances in different regions apart."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.scheduler_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.scheduler_role_name))
+    error_message = "scheduler_role_name must be 1 to 64 characters of letters, digits and +=,.@_-."
+  }
+}
+
 variable "role_path" {
   description = "Path of the IAM roles the module creates."
   type        = string
@@ -445,11 +456,11 @@ variable "cloudwatch_log_group_kms_key_arn" {
 }
 
 ################################################################################
-# Trigger: schedule (EventBridge) or rotation (Secrets Manager)
+# Trigger: schedule (EventBridge Scheduler or rule) or rotation (Secrets Manager)
 ################################################################################
 
 variable "trigger_mode" {
-  description = "schedule: an EventBridge rule invokes the function and it refreshes the secret in place. rotation: Secrets Manager native rotation invokes it (for rules that require rotation on every secret)."
+  description = "schedule: EventBridge Scheduler (or an EventBridge rule: schedule_engine) invokes the function and it refreshes the secret in place. rotation: Secrets Manager native rotation invokes it (for rules that require rotation on every secret)."
   type        = string
   default     = "schedule"
 
@@ -475,6 +486,44 @@ variable "schedule_expression" {
   }
 }
 
+variable "schedule_engine" {
+  description = "Schedule mode: what invokes the function on schedule_expression. scheduler: an EventBridge Scheduler schedule in a schedule group of its own (named <name>), with a bounded retry policy, optional dead-letter queue and time zone, and a role Scheduler assumes (<name>-scheduler-<region>). rule: an EventBridge scheduled rule and a resource policy on the function, the engine of earlier releases (AWS documents scheduled rules as legacy). Changing engines replaces these resources: the old schedule is destroyed, the new one created (CHANGELOG)."
+  type        = string
+  default     = "scheduler"
+  nullable    = false
+
+  validation {
+    condition     = contains(["scheduler", "rule"], var.schedule_engine)
+    error_message = "schedule_engine must be scheduler (EventBridge Scheduler) or rule (an EventBridge scheduled rule)."
+  }
+}
+
+variable "schedule_timezone" {
+  description = "schedule_engine = \"scheduler\": IANA time zone in which Scheduler evaluates the schedule (schedule_expression_timezone), e.g. Europe/Berlin. The rate() expressions schedule_expression allows keep their fixed interval in every zone: daylight saving neither shifts nor skips a run. Only UTC with the rule engine or in rotation mode (checked at plan)."
+  type        = string
+  default     = "UTC"
+  nullable    = false
+
+  validation {
+    # IANA names: UTC, Europe/Berlin, America/Argentina/Buenos_Aires, Etc/GMT+5. Scheduler checks
+    # the name against its time zone database at apply.
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$", var.schedule_timezone)) && length(var.schedule_timezone) <= 50
+    error_message = "schedule_timezone must be an IANA time zone name such as UTC, Europe/Berlin or America/New_York."
+  }
+}
+
+variable "schedule_dead_letter_arn" {
+  description = "schedule_engine = \"scheduler\": ARN of a standard SQS queue for invocations Scheduler could not hand to Lambda after its retries (dead-letter queue). The Scheduler role gets sqs:SendMessage on this queue only; a queue encrypted with a customer-managed KMS key must also allow that role kms:GenerateDataKey and kms:Decrypt in the key policy (output scheduler_role_arn). Null: none. Not with the rule engine or in rotation mode (checked at plan). Failed runs of the function itself go to on_failure_destination_arn."
+  type        = string
+  default     = null
+
+  validation {
+    # Scheduler takes standard queues only: a FIFO queue's name ends in .fifo.
+    condition     = var.schedule_dead_letter_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.schedule_dead_letter_arn))
+    error_message = "schedule_dead_letter_arn must be the ARN of a standard SQS queue (arn:aws:sqs:<region>:<account>:<queue name>); EventBridge Scheduler sends dead letters to standard SQS queues only, not to FIFO queues, SNS topics or other targets."
+  }
+}
+
 variable "rotation_schedule_expression" {
   description = "Rotation schedule in rotation mode: rate(N hours) with N from 4 (the Secrets Manager minimum) to 8. The rotation window adds up to an hour, so the longest gap is N+1 hours."
   type        = string
@@ -493,7 +542,7 @@ variable "invoke_on_apply" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Schedule mode: retries of a failed asynchronous invocation (0 to 2)."
+  description = "Schedule mode: Lambda's retries of a run that failed (0 to 2), for either schedule_engine (both invoke asynchronously)."
   type        = number
   default     = 2
 

@@ -8,9 +8,10 @@ Public, and with pull-through cache prefixes and tag listing (what consumers do 
 the ESO read policy (output eso_read_policy_json) without and with KMS keys and replicas; and what
 the identity running `terraform apply` needs beyond managing the resources (output
 apply_identity_policy_json) in both modes, with a created secret and replicas under
-customer-managed keys, and with VPC mode and a Pod Identity association. Each statement comes with
-its reason: the comment above it in the module's HCL (who uses it, and why), and a statement
-without one fails the run. Each policy is scanned:
+customer-managed keys, with VPC mode and a Pod Identity association, and with the rule engine; and
+the policy of the role EventBridge Scheduler assumes, without and with a dead-letter queue.
+Each statement comes with its reason: the comment above it in the module's HCL (who uses it, and
+why), and a statement without one fails the run. Each policy is scanned:
 
 - cloudsplaining, default mode: risky actions *without* resource constraints (what
   tests/terraform/iam.tftest.hcl asserts for each feature);
@@ -51,7 +52,7 @@ from tools.terraform.policies import Combination, combinations, policy_of, rende
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results" / "iam.json"
 # The module's files with policy documents: each statement has its reason in a comment above it.
-POLICY_SOURCES = ("iam.tf", "eso.tf")
+POLICY_SOURCES = ("iam.tf", "eso.tf", "trigger.tf", "apply_identity.tf")
 CHECKS = (
     "PrivilegeEscalation",
     "ResourceExposure",
@@ -75,6 +76,12 @@ def _function(combination: Combination) -> bool:
 
 def _with(**features: object) -> Callable[[Combination], bool]:
     return lambda c: _function(c) and all(getattr(c, k) == v for k, v in features.items())
+
+
+def _scheduler(**features: object) -> Callable[[Combination], bool]:
+    return lambda c: (
+        c.policy == "scheduler" and all(getattr(c, k) == v for k, v in features.items())
+    )
 
 
 def _apply_identity(**features: object) -> Callable[[Combination], bool]:
@@ -214,7 +221,8 @@ ACCEPTED: tuple[Accepted, ...] = (
         "ResourceExposure",
         ("iam:PassRole",),
         "Strict mode, the apply identity: the same PassRole (below) seen as exposure; resource: "
-        "the module's own roles only (the function's passed to lambda.amazonaws.com only).",
+        "the module's own roles only (the function's passed to lambda.amazonaws.com only, the "
+        "Scheduler role to scheduler.amazonaws.com only).",
         _apply_identity(),
         strict_only=True,
     ),
@@ -222,8 +230,9 @@ ACCEPTED: tuple[Accepted, ...] = (
         "InfrastructureModification",
         ("iam:PassRole",),
         "Strict mode, the apply identity: Lambda's CreateFunction and UpdateFunctionConfiguration "
-        "pass the function's role (condition: to lambda.amazonaws.com), and the Pod Identity "
-        "association the ESO role; resource: those roles only.",
+        "pass the function's role (condition: to lambda.amazonaws.com), CreateSchedule and "
+        "UpdateSchedule the Scheduler role (condition: to scheduler.amazonaws.com), and the Pod "
+        "Identity association the ESO role; resource: those roles only.",
         _apply_identity(),
         strict_only=True,
     ),
@@ -242,6 +251,24 @@ ACCEPTED: tuple[Accepted, ...] = (
         "encrypts each replica with its key, with the caller's credentials; resource: those keys, "
         "condition: kms:ViaService secretsmanager in the replica regions.",
         _apply_identity(replica=True),
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("lambda:InvokeFunction",),
+        "Strict mode, the role EventBridge Scheduler assumes: invoking the function on its "
+        "schedule is what the role is for; resource: that function only (the role's trust: "
+        "scheduler.amazonaws.com for the module's schedule group in this account).",
+        _scheduler(),
+        strict_only=True,
+    ),
+    Accepted(
+        "InfrastructureModification",
+        ("sqs:SendMessage",),
+        "Strict mode, the Scheduler role with schedule_dead_letter_arn: Scheduler sends an "
+        "invocation it could not deliver to the dead-letter queue with the schedule's role; "
+        "resource: that queue only.",
+        _scheduler(dead_letter=True),
         strict_only=True,
     ),
     *(
@@ -384,14 +411,16 @@ def main(argv: list[str] | None = None) -> int:
     report = run(policies)
     versions = {name: metadata.version(name) for name in ("cloudsplaining", "parliament")}
     count = {
-        kind: sum(1 for c in policies if c.policy == kind) for kind in ("function", "eso_read")
+        kind: sum(1 for c in policies if c.policy == kind)
+        for kind in ("function", "eso_read", "scheduler", "apply_identity")
     }
     print(
         f"IAM policies scanned: {count['function']} function-role policies (2 trigger modes x KMS "
         "x X-Ray x VPC, x 6 on-failure destinations in schedule mode, + replicas under KMS keys, "
         "+ ECR Public, + pull-through cache and tag listing), "
-        f"{count['eso_read']} ESO read policies and "
-        f"{len(policies) - sum(count.values())} apply-identity policies; "
+        f"{count['eso_read']} ESO read policies, "
+        f"{count['scheduler']} Scheduler-role policies (without and with a dead-letter queue) and "
+        f"{count['apply_identity']} apply-identity policies; "
         + ", ".join(f"{name} {version}" for name, version in versions.items())
         + " (cloudsplaining in default and --flag-all-risky-actions mode, no exclusions)\n"
     )

@@ -1,6 +1,7 @@
 # Every feature on: a customer-managed KMS key (secret, logs, alarm topic), alarms that notify an
 # SNS topic, an on-failure destination (SQS), a pull probe, X-Ray tracing, and an IAM role for
-# External Secrets Operator bound to its controller with EKS Pod Identity. Schedule mode.
+# External Secrets Operator bound to its controller with EKS Pod Identity. Schedule mode on
+# EventBridge Scheduler, in the team's time zone, with a dead-letter queue (SQS).
 
 provider "aws" {
   region = var.region
@@ -42,8 +43,13 @@ module "ecr_token_rotator" {
 
   probe_images = [local.probe_image]
 
-  trigger_mode               = "schedule"
-  schedule_expression        = "rate(${local.refresh_hours} hours)"
+  trigger_mode        = "schedule"
+  schedule_expression = "rate(${local.refresh_hours} hours)"
+  # EventBridge Scheduler (the default engine) retries an invocation Lambda refused, then sends
+  # it to the dead-letter queue; Lambda retries a run that failed, then records it in failures.
+  schedule_engine            = "scheduler"
+  schedule_timezone          = var.schedule_timezone
+  schedule_dead_letter_arn   = aws_sqs_queue.dead_letters.arn
   on_failure_destination_arn = aws_sqs_queue.failures.arn
 
   enable_xray_tracing                    = true
@@ -156,6 +162,17 @@ resource "aws_sns_topic" "alarms" {
 # The record of an invocation that failed every retry (the module grants sqs:SendMessage on it).
 resource "aws_sqs_queue" "failures" {
   name                      = "${var.name}-failures"
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600
+
+  tags = var.tags
+}
+
+# Scheduler's dead letters: invocations it could not hand to Lambda after its retries. A standard
+# queue (Scheduler takes no FIFO queue) with SQS-managed encryption, so the Scheduler role's
+# sqs:SendMessage is all it needs (a customer-managed key would need the role in its key policy).
+resource "aws_sqs_queue" "dead_letters" {
+  name                      = "${var.name}-dead-letters"
   sqs_managed_sse_enabled   = true
   message_retention_seconds = 1209600
 

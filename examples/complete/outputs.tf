@@ -33,8 +33,18 @@ output "eso_pod_identity_association_arn" {
   value       = module.ecr_token_rotator.eso_pod_identity_association_arn
 }
 
+output "scheduler_schedule_arn" {
+  description = "The EventBridge Scheduler schedule that invokes the function."
+  value       = module.ecr_token_rotator.scheduler_schedule_arn
+}
+
+output "dead_letter_queue_url" {
+  description = "Scheduler's dead-letter queue: invocations it could not hand to the function (README, Troubleshooting)."
+  value       = aws_sqs_queue.dead_letters.url
+}
+
 output "alarm_topic_arn" {
-  description = "SNS topic the errors and expiry alarms notify: subscribe your on-call tooling."
+  description = "SNS topic the errors, schedule and expiry alarms notify: subscribe your on-call tooling."
   value       = aws_sns_topic.alarms.arn
 }
 

@@ -16,6 +16,12 @@ variable "secret_name" {
   default     = "platform/ecr-pull-credential"
 }
 
+variable "schedule_timezone" {
+  description = "IANA time zone of the refresh schedule (EventBridge Scheduler)."
+  type        = string
+  default     = "Europe/Berlin"
+}
+
 variable "cluster_name" {
   description = "Existing EKS cluster (with the EKS Pod Identity Agent add-on) whose External Secrets Operator reads the secret: the module creates the Pod Identity association there."
   type        = string

@@ -117,9 +117,11 @@ def test_the_several_regions_block_plans_two_instances_with_distinct_role_names(
         "module.ecr_token_rotator_eu_central_1": [
             "ecr-token-rotator-eso-eu-central-1",
             "ecr-token-rotator-eu-central-1",
+            "ecr-token-rotator-scheduler-eu-central-1",
         ],
         "module.ecr_token_rotator_us_east_1": [
             "ecr-token-rotator-eso-us-east-1",
+            "ecr-token-rotator-scheduler-us-east-1",
             "ecr-token-rotator-us-east-1",
         ],
     }

@@ -29,7 +29,9 @@ LAMBDA_REQUEST = 0.20 / 1_000_000
 LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
 SECRET_MONTH = 0.40
 SECRETS_MANAGER_CALL = 0.05 / 10_000
-ALARM_MONTH = 0.10
+ALARM_MONTH = 0.10  # per alarm metric: a metric math alarm pays for each metric it reads
+SCHEDULER_INVOCATION = 1.00 / 1_000_000
+SCHEDULER_FREE_INVOCATIONS = 14_000_000
 CUSTOM_METRIC_MONTH = 0.30
 LOG_GB_INGESTED = 0.50
 KMS_FREE_REQUESTS = 20_000
@@ -121,6 +123,23 @@ def test_the_section_exists_and_dates_its_prices():
     assert "check the pricing pages" in TEXT
 
 
+def alarms_per_month() -> tuple[int, float]:
+    """What the default alarms cost a month: one alarm metric each (errors, expiry, and with the
+    default engine the schedule alarm; a metric math alarm would cost one per metric it reads)."""
+    alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
+    assert sorted(alarms) == ["errors", "expiry", "schedule"]
+    assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
+    assert default("schedule_engine") == "scheduler"
+    # each alarm reads one metric: none is a metric math alarm, which is billed per metric
+    assert "metric_query" not in (MODULE_DIR / "alarms.tf").read_text()
+    alarm_cost = len(alarms) * ALARM_MONTH
+    assert (
+        f"{len(alarms)} alarms (errors, expiry, schedule; periods of 1 hour, 1 minute and 1 hour): "
+        f"{money(alarm_cost)} |"
+    ) in TEXT
+    return len(alarms), alarm_cost
+
+
 def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     calls, log_bytes, metric_names = refresh
     schedule = str(default("schedule_expression"))
@@ -162,11 +181,7 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     assert f"{ESO_READS_AT_1H} at `1h`: {money(eso)} each" in TEXT
 
     # CloudWatch: the module's alarms, the metrics the function emits, what it logs
-    alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
-    assert "enabled = optional(bool, true)" in str(variables()["alarms"]["type"])
-    assert f"{len(alarms)} alarms (errors, expiry" in TEXT
-    alarm_cost = len(alarms) * ALARM_MONTH
-    assert f"{money(alarm_cost)} |" in TEXT
+    _, alarm_cost = alarms_per_month()
     metric_cost = len(metric_names) * CUSTOM_METRIC_MONTH * runs / HOURS_PER_MONTH
     assert f"`{'` and `'.join(metric_names)}`, data in {round(runs)} of 730 hours: " in TEXT
     assert f"{money(metric_cost)} |" in TEXT
@@ -184,14 +199,25 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     assert f"{kms_requests} requests, plus {ESO_READS_AT_1H} per ExternalSecret" in TEXT
     assert kms_requests + ESO_READS_AT_1H < KMS_FREE_REQUESTS
 
+    # EventBridge Scheduler: one invocation per run, within the account's free tier
+    assert runs < SCHEDULER_FREE_INVOCATIONS
+    assert (
+        f"$1.00 per million invocations after 14 million free a month (per account) | "
+        f"{round(runs)} invocations (and any retries): $0, "
+        f"{money(runs * SCHEDULER_INVOCATION)} beyond the free tier |"
+    ) in TEXT
+
     total = SECRET_MONTH + function_calls + alarm_cost + metric_cost + requests + duration + logs
     assert f"**{money(total)}**, plus {money(eso)} per ExternalSecret" in TEXT
+    # The rule engine: no schedule alarm, and EventBridge rules are free.
+    rule_total = total - ALARM_MONTH
+    assert f'{money(rule_total)} with `schedule_engine = "rule"` (no schedule alarm)' in TEXT
     assert f"{money(SECRET_MONTH + function_calls + requests + duration + logs)} where" in TEXT
 
 
 def test_the_readmes_one_line_of_cost_is_this_pages_total():
     """The README's line near its top: the total the test above holds to the measurements, what
-    most of it is, and what each replica adds."""
+    the largest part of it is, and what each replica adds."""
     total = re.search(r"\*\*total\*\* \| \| \*\*\$(\d+\.\d\d)\*\*", TEXT)
     assert total, "docs/cost.md has no total line"
     lines = [
@@ -201,7 +227,7 @@ def test_the_readmes_one_line_of_cost_is_this_pages_total():
     (line,) = lines
     assert f"about ${total[1]} a month with the defaults" in line, line
     assert f"{money(SECRET_MONTH)} of it the secret" in line, line
-    assert float(total[1]) < 2 * SECRET_MONTH  # "most of it"
+    assert SECRET_MONTH / float(total[1]) >= 0.45  # about half of it: the largest item
     assert f"each replica region adds {money(SECRET_MONTH)}" in line, line
     assert f"+{money(SECRET_MONTH)}: a replica is billed as a secret" in TEXT
 

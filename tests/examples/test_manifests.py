@@ -308,8 +308,12 @@ def refresh_period_hours(example: AppliedExample) -> float:
         ]
         window = 1  # Secrets Manager starts a rotation anywhere in a window of up to an hour
     else:
+        # Either schedule engine: an EventBridge Scheduler schedule (flexible window off, so it
+        # runs at the scheduled time) or an EventBridge rule.
+        schedules = example.resources("module.ecr_token_rotator.aws_scheduler_schedule.this")
+        assert all(s["flexible_time_window"][0]["mode"] == "OFF" for s in schedules)
         rules = example.resources("module.ecr_token_rotator.aws_cloudwatch_event_rule.this")
-        expressions = [rule["schedule_expression"] for rule in rules]
+        expressions = [trigger["schedule_expression"] for trigger in [*schedules, *rules]]
         window = 0
     assert expressions
     hours = []

@@ -155,7 +155,8 @@ def test_reasons_are_the_comments_above_the_statements(tmp_path) -> None:
         "  }\n"
         "}\n"
     )
-    (tmp_path / "eso.tf").write_text("")
+    for name in ("eso.tf", "trigger.tf", "apply_identity.tf"):
+        (tmp_path / name).write_text("")
     assert statement_reasons(tmp_path) == {"First": "Who uses it, and why.", "Uncommented": ""}
 
 

@@ -481,6 +481,112 @@ run "the_same_prefixes_fit_when_the_pulls_are_not_narrowed" {
 }
 
 ################################################################################
+# The role EventBridge Scheduler assumes (schedule_engine = "scheduler", the default)
+################################################################################
+
+run "scheduler_assumes_its_role_only_for_the_modules_schedule_group" {
+  command = plan
+
+  assert {
+    condition = jsonencode(jsondecode(aws_iam_role.scheduler[0].assume_role_policy)) == jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "SchedulerAssumeRole"
+        Effect    = "Allow"
+        Action    = "sts:AssumeRole"
+        Principal = { Service = "scheduler.amazonaws.com" }
+        Condition = {
+          ArnEquals    = { "aws:SourceArn" = "arn:aws:scheduler:eu-central-1:123456789012:schedule-group/ecr-token-rotator" }
+          StringEquals = { "aws:SourceAccount" = "123456789012" }
+        }
+      }]
+    })
+    error_message = "trust: EventBridge Scheduler, for this account's schedule group of the module only (confused-deputy prevention)"
+  }
+
+  assert {
+    condition = (
+      aws_iam_role.scheduler[0].name == "ecr-token-rotator-scheduler-eu-central-1"
+      && aws_iam_role.scheduler[0].path == "/"
+      && aws_iam_role.scheduler[0].permissions_boundary == null
+    )
+    error_message = "the default name is <name>-scheduler-<region>, at the default path"
+  }
+}
+
+run "scheduler_may_invoke_the_function_and_nothing_else" {
+  command = plan
+
+  assert {
+    condition = jsonencode(jsondecode(aws_iam_role_policy.scheduler[0].policy)) == jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid      = "SchedulerInvokeFunction"
+        Effect   = "Allow"
+        Action   = "lambda:InvokeFunction"
+        Resource = "arn:aws:lambda:eu-central-1:123456789012:function:ecr-token-rotator"
+      }]
+    })
+    error_message = "the Scheduler role invokes this function only: ${aws_iam_role_policy.scheduler[0].policy}"
+  }
+}
+
+run "a_dead_letter_queue_adds_send_message_on_that_queue_only" {
+  command = plan
+
+  variables {
+    schedule_dead_letter_arn = "arn:aws:sqs:eu-central-1:123456789012:ecr-token-rotator-dead-letters"
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(aws_iam_role_policy.scheduler[0].policy).Statement[1]) == jsonencode({
+      Sid      = "SchedulerDeadLetterQueue"
+      Effect   = "Allow"
+      Action   = "sqs:SendMessage"
+      Resource = "arn:aws:sqs:eu-central-1:123456789012:ecr-token-rotator-dead-letters"
+    })
+    error_message = "Scheduler sends dead letters with the schedule's role: SendMessage on that queue"
+  }
+
+  assert {
+    condition     = !strcontains(data.aws_iam_policy_document.function[0].json, "ecr-token-rotator-dead-letters")
+    error_message = "the function's role has no business with Scheduler's dead-letter queue"
+  }
+}
+
+run "the_scheduler_role_honours_path_boundary_and_name" {
+  command = plan
+
+  variables {
+    role_path                     = "/service/"
+    role_permissions_boundary_arn = "arn:aws:iam::123456789012:policy/boundary"
+    scheduler_role_name           = "rotator-scheduler"
+  }
+
+  assert {
+    condition = (
+      aws_iam_role.scheduler[0].name == "rotator-scheduler"
+      && aws_iam_role.scheduler[0].path == "/service/"
+      && aws_iam_role.scheduler[0].permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"
+    )
+    error_message = "role_path, role_permissions_boundary_arn and scheduler_role_name apply to the Scheduler role as to the function's"
+  }
+}
+
+run "the_rule_engine_has_no_scheduler_role" {
+  command = plan
+
+  variables {
+    schedule_engine = "rule"
+  }
+
+  assert {
+    condition     = length(aws_iam_role.scheduler) == 0 && length(data.aws_iam_policy_document.scheduler) == 0 && length(data.aws_iam_policy_document.scheduler_assume_role) == 0
+    error_message = "an EventBridge rule invokes the function through the function's resource policy"
+  }
+}
+
+################################################################################
 # Readers: ESO's role and readers in other accounts
 ################################################################################
 
@@ -729,6 +835,14 @@ run "the_apply_identity_passes_the_function_role_to_lambda_and_invokes_the_funct
           Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
         },
         {
+          # CreateSchedule/UpdateSchedule pass the Scheduler role (the default engine)
+          Sid       = "PassSchedulerRole"
+          Effect    = "Allow"
+          Action    = "iam:PassRole"
+          Resource  = "arn:aws:iam::123456789012:role/ecr-token-rotator-scheduler-eu-central-1"
+          Condition = { StringEquals = { "iam:PassedToService" = "scheduler.amazonaws.com" } }
+        },
+        {
           # the apply-time invocation
           Sid      = "InvokeFunction"
           Effect   = "Allow"
@@ -737,7 +851,7 @@ run "the_apply_identity_passes_the_function_role_to_lambda_and_invokes_the_funct
         },
       ]
     })
-    error_message = "defaults: pass the function's role to Lambda, invoke the function: ${output.apply_identity_policy_json}"
+    error_message = "defaults: pass the function's role to Lambda and Scheduler's to Scheduler, invoke the function: ${output.apply_identity_policy_json}"
   }
 }
 
@@ -750,7 +864,7 @@ run "without_the_apply_time_invocation_schedule_mode_invokes_nothing" {
   }
 
   assert {
-    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole"]
+    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole", "PassSchedulerRole"]
     error_message = "nothing invokes the function during apply"
   }
 }
@@ -784,7 +898,7 @@ run "a_created_secret_and_its_replicas_under_customer_managed_keys" {
   }
 
   assert {
-    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[2]) == jsonencode({
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[3]) == jsonencode({
       Sid       = "SecretKmsKey"
       Effect    = "Allow"
       Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
@@ -795,7 +909,7 @@ run "a_created_secret_and_its_replicas_under_customer_managed_keys" {
   }
 
   assert {
-    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[3]) == jsonencode({
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[4]) == jsonencode({
       Sid       = "SecretReplicaKmsKeys"
       Effect    = "Allow"
       Action    = ["kms:GenerateDataKey", "kms:Encrypt"]
@@ -814,7 +928,7 @@ run "an_existing_secrets_key_is_not_the_apply_identitys_business" {
   }
 
   assert {
-    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole", "InvokeFunction"]
+    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole", "PassSchedulerRole", "InvokeFunction"]
     error_message = "the module neither creates nor replicates an existing secret"
   }
 }
@@ -827,7 +941,7 @@ run "vpc_mode_lets_lambda_check_the_subnets_and_security_groups" {
   }
 
   assert {
-    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[2]) == jsonencode({
+    condition = jsonencode(jsondecode(output.apply_identity_policy_json).Statement[3]) == jsonencode({
       Sid      = "VpcDescribe"
       Effect   = "Allow"
       Action   = ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
@@ -843,19 +957,27 @@ run "the_pod_identity_association_passes_the_eso_role" {
   variables {
     role_path                     = "/service/"
     lambda_role_name              = "rotator"
+    scheduler_role_name           = "scheduler"
     create_eso_role               = true
     eso_pod_identity              = true
     eso_pod_identity_cluster_name = "platform"
   }
 
   assert {
-    condition = jsonencode(slice(jsondecode(output.apply_identity_policy_json).Statement, 0, 2)) == jsonencode([
+    condition = jsonencode(slice(jsondecode(output.apply_identity_policy_json).Statement, 0, 3)) == jsonencode([
       {
         Sid       = "PassFunctionRole"
         Effect    = "Allow"
         Action    = "iam:PassRole"
         Resource  = "arn:aws:iam::123456789012:role/service/rotator"
         Condition = { StringEquals = { "iam:PassedToService" = "lambda.amazonaws.com" } }
+      },
+      {
+        Sid       = "PassSchedulerRole"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = "arn:aws:iam::123456789012:role/service/scheduler"
+        Condition = { StringEquals = { "iam:PassedToService" = "scheduler.amazonaws.com" } }
       },
       {
         Sid      = "PassEsoRole"
@@ -865,6 +987,19 @@ run "the_pod_identity_association_passes_the_eso_role" {
       },
     ])
     error_message = "each role ARN follows role_path and the role's name"
+  }
+}
+
+run "the_rule_engine_passes_no_scheduler_role" {
+  command = plan
+
+  variables {
+    schedule_engine = "rule"
+  }
+
+  assert {
+    condition     = jsondecode(output.apply_identity_policy_json).Statement[*].Sid == ["PassFunctionRole", "InvokeFunction"]
+    error_message = "an EventBridge rule invokes the function through its resource policy: no role to pass"
   }
 }
 
@@ -880,7 +1015,8 @@ run "the_apply_identity_policy_names_the_resources_the_module_creates" {
 
   assert {
     condition = [for statement in jsondecode(output.apply_identity_policy_json).Statement : statement.Resource] == [
-      aws_iam_role.this[0].arn, aws_iam_role.eso[0].arn, aws_lambda_function.this[0].arn,
+      aws_iam_role.this[0].arn, aws_iam_role.scheduler[0].arn, aws_iam_role.eso[0].arn,
+      aws_lambda_function.this[0].arn,
     ]
     error_message = "the policy built at plan names the roles and the function as they are created"
   }

@@ -206,6 +206,64 @@ run "on_failure_destination_only_in_schedule_mode" {
   expect_failures = [aws_lambda_function.this]
 }
 
+run "a_time_zone_only_with_the_scheduler_engine" {
+  command = plan
+
+  variables {
+    schedule_engine   = "rule"
+    schedule_timezone = "Europe/Berlin"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "a_dead_letter_queue_only_with_the_scheduler_engine" {
+  command = plan
+
+  variables {
+    schedule_engine          = "rule"
+    schedule_dead_letter_arn = "arn:aws:sqs:eu-central-1:123456789012:dead-letters"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "no_time_zone_in_rotation_mode" {
+  command = plan
+
+  variables {
+    trigger_mode      = "rotation"
+    schedule_timezone = "Europe/Berlin"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "no_dead_letter_queue_in_rotation_mode" {
+  command = plan
+
+  variables {
+    trigger_mode             = "rotation"
+    schedule_dead_letter_arn = "arn:aws:sqs:eu-central-1:123456789012:dead-letters"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rotation_mode_ignores_the_default_engine" {
+  command = plan
+
+  variables {
+    trigger_mode    = "rotation"
+    schedule_engine = "rule"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.this) == 0 && length(aws_scheduler_schedule.this) == 0
+    error_message = "rotation mode creates no schedule, whatever the engine"
+  }
+}
+
 run "at_most_12_registry_hosts" {
   command = plan
 
@@ -540,6 +598,7 @@ run "the_eso_role_name_fits_iam_with_the_suffix" {
 
   variables {
     name                  = join("", [for i in range(48) : "n"]) # + "-eso-eu-central-1" = 65
+    scheduler_role_name   = "rotator-scheduler"                  # <name>-scheduler-<region> would not fit
     create_eso_role       = true
     eso_oidc_provider_arn = var.oidc_arn
   }
@@ -552,6 +611,7 @@ run "a_48_character_name_fits_with_its_own_eso_role_name" {
 
   variables {
     name                  = join("", [for i in range(48) : "n"])
+    scheduler_role_name   = "rotator-scheduler" # <name>-scheduler-<region> would not fit
     create_eso_role       = true
     eso_role_name         = "eso-reader"
     eso_oidc_provider_arn = var.oidc_arn
@@ -563,6 +623,7 @@ run "a_47_character_name_fits_with_the_suffix" {
 
   variables {
     name                  = join("", [for i in range(47) : "n"])
+    scheduler_role_name   = "rotator-scheduler" # <name>-scheduler-<region> would not fit
     create_eso_role       = true
     eso_oidc_provider_arn = var.oidc_arn
   }
@@ -573,11 +634,59 @@ run "a_47_character_name_fits_with_the_suffix" {
   }
 }
 
+run "the_scheduler_role_name_fits_iam_with_the_suffix" {
+  command = plan
+
+  variables {
+    name = join("", [for i in range(42) : "n"]) # + "-scheduler-eu-central-1" = 65
+  }
+
+  expect_failures = [aws_iam_role.scheduler]
+}
+
+run "a_41_character_name_fits_with_the_scheduler_suffix" {
+  command = plan
+
+  variables {
+    name             = join("", [for i in range(41) : "n"])
+    lambda_role_name = "rotator"
+  }
+
+  assert {
+    condition     = aws_iam_role.scheduler[0].name == "${join("", [for i in range(41) : "n"])}-scheduler-eu-central-1"
+    error_message = "the Scheduler role is named <name>-scheduler-<region>"
+  }
+}
+
+run "a_42_character_name_fits_with_its_own_scheduler_role_name" {
+  command = plan
+
+  variables {
+    name                = join("", [for i in range(42) : "n"])
+    scheduler_role_name = "rotator-scheduler"
+  }
+
+  assert {
+    condition     = aws_iam_role.scheduler[0].name == "rotator-scheduler"
+    error_message = "scheduler_role_name replaces the default"
+  }
+}
+
+run "the_rule_engine_needs_no_scheduler_role_name" {
+  command = plan
+
+  variables {
+    name            = join("", [for i in range(42) : "n"])
+    schedule_engine = "rule"
+  }
+}
+
 run "the_function_role_name_fits_iam_with_the_region" {
   command = plan
 
   variables {
-    name = join("", [for i in range(52) : "n"]) # + "-eu-central-1" = 65
+    name                = join("", [for i in range(52) : "n"]) # + "-eu-central-1" = 65
+    scheduler_role_name = "rotator-scheduler"
   }
 
   expect_failures = [aws_iam_role.this]
@@ -587,8 +696,9 @@ run "a_52_character_name_fits_with_its_own_lambda_role_name" {
   command = plan
 
   variables {
-    name             = join("", [for i in range(52) : "n"])
-    lambda_role_name = "ecr-token-rotator"
+    name                = join("", [for i in range(52) : "n"])
+    lambda_role_name    = "ecr-token-rotator"
+    scheduler_role_name = "rotator-scheduler"
   }
 
   assert {

@@ -54,7 +54,9 @@ run "two_regions_same_name_distinct_iam_roles" {
   assert {
     condition = output.iam_role_names == [
       "ecr-token-rotator-eu-central-1", "ecr-token-rotator-eso-eu-central-1",
+      "ecr-token-rotator-scheduler-eu-central-1",
       "ecr-token-rotator-eu-west-1", "ecr-token-rotator-eso-eu-west-1",
+      "ecr-token-rotator-scheduler-eu-west-1",
     ]
     error_message = "every IAM role name is unique in the account: ${jsonencode(output.iam_role_names)}"
   }
@@ -81,11 +83,11 @@ run "the_longest_name_that_fits_in_the_longest_region_name" {
   }
 
   variables {
-    name = join("", [for i in range(47) : "n"]) # + "-eso-eu-central-1" = 64
+    name = join("", [for i in range(41) : "n"]) # + "-scheduler-eu-central-1" = 64
   }
 
   assert {
-    condition     = length(distinct(output.iam_role_names)) == 4 && max([for name in output.iam_role_names : length(name)]...) == 64
-    error_message = "four names, the longest 64 characters"
+    condition     = length(distinct(output.iam_role_names)) == 6 && max([for name in output.iam_role_names : length(name)]...) == 64
+    error_message = "six names, the longest 64 characters"
   }
 }

@@ -22,11 +22,46 @@ run "schedule_mode_creates_the_schedule_and_runs_once_on_apply" {
     condition = [
       length(aws_secretsmanager_secret.this), length(aws_cloudwatch_log_group.this),
       length(aws_iam_role.this), length(aws_iam_role_policy.this), length(aws_lambda_function.this),
+      length(aws_scheduler_schedule_group.this), length(aws_scheduler_schedule.this),
+      length(aws_iam_role.scheduler), length(aws_iam_role_policy.scheduler),
+      length(aws_cloudwatch_metric_alarm.schedule),
+      length(aws_lambda_function_event_invoke_config.this), length(aws_lambda_invocation.this),
+    ] == [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    error_message = "schedule mode (Scheduler, the default engine): the secret, log group, role, policy, function, schedule group, schedule, Scheduler's role and policy, the schedule alarm, invoke config and the apply-time invocation"
+  }
+
+  assert {
+    condition = [
       length(aws_cloudwatch_event_rule.this), length(aws_cloudwatch_event_target.this),
-      length(aws_lambda_permission.eventbridge), length(aws_lambda_function_event_invoke_config.this),
-      length(aws_lambda_invocation.this),
-    ] == [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
-    error_message = "schedule mode: the secret, log group, role, policy, function, rule, target, permission, invoke config and the apply-time invocation"
+      length(aws_lambda_permission.eventbridge),
+    ] == [0, 0, 0]
+    error_message = "the Scheduler engine creates no EventBridge rule and no resource policy on the function"
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.this[0].schedule_expression == "rate(6 hours)"
+      && aws_scheduler_schedule.this[0].schedule_expression_timezone == "UTC"
+      && aws_scheduler_schedule.this[0].group_name == "ecr-token-rotator"
+      && aws_scheduler_schedule.this[0].flexible_time_window[0].mode == "OFF"
+    )
+    error_message = "the default schedule is rate(6 hours) in UTC, in its own group, at the scheduled time (no flexible window)"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_scheduler_schedule.this[0].target[0].input) == { invoked_by = "eventbridge-scheduler" }
+      && length(aws_scheduler_schedule.this[0].target[0].dead_letter_config) == 0
+    )
+    error_message = "Scheduler sends a plain refresh payload (not the apply-time one); no dead-letter queue by default"
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.this[0].target[0].retry_policy[0].maximum_retry_attempts == 3
+      && aws_scheduler_schedule.this[0].target[0].retry_policy[0].maximum_event_age_in_seconds == 7200
+    )
+    error_message = "an explicit, bounded retry policy: 3 attempts within 2 hours (not Scheduler's 185 over 24 hours)"
   }
 
   assert {
@@ -39,7 +74,42 @@ run "schedule_mode_creates_the_schedule_and_runs_once_on_apply" {
   }
 
   assert {
-    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "rate(6 hours)"
+    condition = (
+      aws_lambda_function_event_invoke_config.this[0].maximum_retry_attempts == 2
+      && aws_lambda_function_event_invoke_config.this[0].maximum_event_age_in_seconds == 3600
+      && length(aws_lambda_function_event_invoke_config.this[0].destination_config) == 0
+    )
+    error_message = "asynchronous invocations: 2 retries within an hour, no destination by default"
+  }
+}
+
+run "the_rule_engine_creates_the_eventbridge_rule_and_no_scheduler_resources" {
+  command = plan
+
+  variables {
+    schedule_engine = "rule"
+  }
+
+  assert {
+    condition = [
+      length(aws_cloudwatch_event_rule.this), length(aws_cloudwatch_event_target.this),
+      length(aws_lambda_permission.eventbridge), length(aws_lambda_function_event_invoke_config.this),
+      length(aws_lambda_invocation.this),
+    ] == [1, 1, 1, 1, 1]
+    error_message = "schedule_engine = rule: the rule, its target, the permission, the invoke config and the apply-time invocation"
+  }
+
+  assert {
+    condition = [
+      length(aws_scheduler_schedule_group.this), length(aws_scheduler_schedule.this),
+      length(aws_iam_role.scheduler), length(aws_iam_role_policy.scheduler),
+      length(aws_cloudwatch_metric_alarm.schedule),
+    ] == [0, 0, 0, 0, 0]
+    error_message = "schedule_engine = rule creates nothing of Scheduler's"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this[0].schedule_expression == "rate(6 hours)" && aws_cloudwatch_event_rule.this[0].name == "ecr-token-rotator"
     error_message = "the default schedule is rate(6 hours)"
   }
 
@@ -52,9 +122,44 @@ run "schedule_mode_creates_the_schedule_and_runs_once_on_apply" {
     condition = (
       aws_lambda_function_event_invoke_config.this[0].maximum_retry_attempts == 2
       && aws_lambda_function_event_invoke_config.this[0].maximum_event_age_in_seconds == 3600
-      && length(aws_lambda_function_event_invoke_config.this[0].destination_config) == 0
     )
-    error_message = "asynchronous invocations: 2 retries within an hour, no destination by default"
+    error_message = "Lambda's own retries are the same with either engine"
+  }
+}
+
+run "the_time_zone_and_the_dead_letter_queue_are_passed_on" {
+  command = plan
+
+  variables {
+    schedule_expression        = "rate(30 minutes)"
+    schedule_timezone          = "America/Argentina/Buenos_Aires"
+    schedule_dead_letter_arn   = "arn:aws:sqs:eu-central-1:123456789012:ecr-token-rotator-dead-letters"
+    on_failure_destination_arn = "arn:aws:sqs:eu-central-1:123456789012:ecr-token-rotator-failures"
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.this[0].schedule_expression_timezone == "America/Argentina/Buenos_Aires"
+    error_message = "schedule_timezone is the schedule's time zone"
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.this[0].target[0].dead_letter_config[0].arn == "arn:aws:sqs:eu-central-1:123456789012:ecr-token-rotator-dead-letters"
+    error_message = "schedule_dead_letter_arn is the target's dead-letter queue"
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.this[0].target[0].retry_policy[0].maximum_event_age_in_seconds == 1800
+    error_message = "retries never run past the next scheduled run: 30 minutes with rate(30 minutes)"
+  }
+
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this[0].destination_config[0].on_failure[0].destination == "arn:aws:sqs:eu-central-1:123456789012:ecr-token-rotator-failures"
+    error_message = "Lambda's on-failure destination keeps working next to Scheduler's dead-letter queue"
+  }
+
+  assert {
+    condition     = strcontains(aws_cloudwatch_metric_alarm.schedule[0].alarm_description, "ecr-token-rotator-dead-letters")
+    error_message = "the schedule alarm says where the dead letters are"
   }
 }
 
@@ -70,8 +175,15 @@ run "rotation_mode_enables_rotation_after_the_apply_time_invocation" {
     condition = [
       length(aws_cloudwatch_event_rule.this), length(aws_cloudwatch_event_target.this),
       length(aws_lambda_permission.eventbridge), length(aws_lambda_function_event_invoke_config.this),
-    ] == [0, 0, 0, 0]
-    error_message = "rotation mode has no EventBridge schedule"
+      length(aws_scheduler_schedule_group.this), length(aws_scheduler_schedule.this),
+      length(aws_iam_role.scheduler), length(aws_cloudwatch_metric_alarm.schedule),
+    ] == [0, 0, 0, 0, 0, 0, 0, 0]
+    error_message = "rotation mode has no schedule of either engine"
+  }
+
+  assert {
+    condition     = output.schedule_engine == null && output.scheduler_schedule_arn == null && output.eventbridge_rule_arn == null
+    error_message = "rotation mode reports no schedule engine"
   }
 
   assert {
@@ -119,7 +231,7 @@ run "schedule_mode_without_the_invocation" {
   }
 
   assert {
-    condition     = length(aws_lambda_invocation.this) == 0 && length(aws_cloudwatch_event_rule.this) == 1
+    condition     = length(aws_lambda_invocation.this) == 0 && length(aws_scheduler_schedule.this) == 1
     error_message = "invoke_on_apply = false leaves only the schedule"
   }
 }
@@ -282,8 +394,8 @@ run "the_descriptions_name_the_secret_when_it_fits" {
   }
 
   assert {
-    condition     = strcontains(aws_cloudwatch_event_rule.this[0].description, "team/ecr-pull")
-    error_message = "the rule's description names the secret"
+    condition     = strcontains(aws_scheduler_schedule.this[0].description, "team/ecr-pull")
+    error_message = "the schedule's description names the secret"
   }
 }
 
@@ -300,8 +412,13 @@ run "the_descriptions_fit_aws_limits_with_the_longest_secret_name" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_rule.this[0].description) <= 512
-    error_message = "EventBridge rule descriptions hold 512 characters"
+    condition     = length(aws_scheduler_schedule.this[0].description) <= 512
+    error_message = "Scheduler schedule descriptions hold 512 characters (so do EventBridge rules')"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.schedule[0].alarm_description) <= 1024 && length(aws_iam_role.scheduler[0].description) <= 1000
+    error_message = "the schedule alarm's and Scheduler role's descriptions fit"
   }
 
   assert {
@@ -341,12 +458,15 @@ run "names_default_to_name" {
   assert {
     condition = [
       aws_lambda_function.this[0].function_name, aws_iam_role.this[0].name,
-      aws_secretsmanager_secret.this[0].name, aws_cloudwatch_event_rule.this[0].name,
+      aws_secretsmanager_secret.this[0].name, aws_scheduler_schedule.this[0].name,
+      aws_scheduler_schedule_group.this[0].name, aws_iam_role.scheduler[0].name,
       aws_cloudwatch_log_group.this[0].name, aws_cloudwatch_metric_alarm.errors[0].alarm_name,
-      aws_cloudwatch_metric_alarm.expiry[0].alarm_name,
+      aws_cloudwatch_metric_alarm.expiry[0].alarm_name, aws_cloudwatch_metric_alarm.schedule[0].alarm_name,
       ] == [
       "pull-credentials", "pull-credentials-eu-central-1", "pull-credentials", "pull-credentials",
+      "pull-credentials", "pull-credentials-scheduler-eu-central-1",
       "/aws/lambda/pull-credentials", "pull-credentials-errors", "pull-credentials-expiry",
+      "pull-credentials-schedule",
     ]
     error_message = "function, secret, rule, log group and alarms are named after name; the role (IAM names are global) after name and region"
   }
@@ -410,8 +530,10 @@ run "create_false_creates_nothing_and_every_output_is_null" {
       length(aws_secretsmanager_secret_rotation.this), length(aws_cloudwatch_metric_alarm.errors),
       length(aws_cloudwatch_metric_alarm.expiry), length(aws_iam_role.eso),
       length(aws_iam_role_policy.eso), length(aws_eks_pod_identity_association.eso),
-      length(aws_secretsmanager_secret_policy.this),
-    ] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+      length(aws_secretsmanager_secret_policy.this), length(aws_scheduler_schedule_group.this),
+      length(aws_scheduler_schedule.this), length(aws_iam_role.scheduler),
+      length(aws_iam_role_policy.scheduler), length(aws_cloudwatch_metric_alarm.schedule),
+    ] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     error_message = "create = false creates nothing"
   }
 
@@ -425,7 +547,10 @@ run "create_false_creates_nothing_and_every_output_is_null" {
       output.ecr_repository_arns, output.expiry_alarm_arn, output.errors_alarm_arn,
       output.cloudwatch_metric_namespace, output.eso_read_policy_json, output.eso_role_arn,
       output.eso_role_name, output.eso_pod_identity_association_arn, output.secret_replica_status,
-      output.apply_identity_policy_json,
+      output.apply_identity_policy_json, output.schedule_engine, output.scheduler_schedule_arn,
+      output.scheduler_schedule_name, output.scheduler_schedule_group_name,
+      output.scheduler_schedule_group_arn, output.scheduler_role_arn, output.scheduler_role_name,
+      output.schedule_alarm_arn,
     ] : value == null])
     error_message = "every output is null with create = false"
   }
@@ -564,7 +689,9 @@ run "every_feature_on" {
       aws_iam_role.this[0].tags.team == "platform",
       aws_iam_role.eso[0].tags.team == "platform",
       aws_cloudwatch_log_group.this[0].tags.team == "platform",
-      aws_cloudwatch_event_rule.this[0].tags.team == "platform",
+      aws_scheduler_schedule_group.this[0].tags.team == "platform",
+      aws_iam_role.scheduler[0].tags.team == "platform",
+      aws_cloudwatch_metric_alarm.schedule[0].tags.team == "platform",
       aws_cloudwatch_metric_alarm.expiry[0].tags.team == "platform",
       aws_eks_pod_identity_association.eso[0].tags.team == "platform",
     ])
@@ -580,13 +707,63 @@ run "alarms_can_be_turned_off" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.errors) == 0 && length(aws_cloudwatch_metric_alarm.expiry) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.errors) == 0 && length(aws_cloudwatch_metric_alarm.expiry) == 0 && length(aws_cloudwatch_metric_alarm.schedule) == 0
     error_message = "no alarms"
   }
 
   assert {
-    condition     = output.expiry_alarm_arn == null && output.errors_alarm_arn == null
+    condition     = output.expiry_alarm_arn == null && output.errors_alarm_arn == null && output.schedule_alarm_arn == null
     error_message = "their outputs are null"
+  }
+}
+
+run "the_schedule_alarm_watches_the_groups_scheduler_metrics" {
+  command = plan
+
+  variables {
+    alarms = { alarm_actions = ["arn:aws:sns:eu-central-1:123456789012:oncall"], ok_actions = ["arn:aws:sns:eu-central-1:123456789012:oncall"] }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.schedule[0].namespace == "AWS/Scheduler"
+      && aws_cloudwatch_metric_alarm.schedule[0].metric_name == "TargetErrorCount"
+      && aws_cloudwatch_metric_alarm.schedule[0].dimensions == tomap({ ScheduleGroup = "ecr-token-rotator" })
+      && aws_cloudwatch_metric_alarm.schedule[0].statistic == "Sum"
+      && aws_cloudwatch_metric_alarm.schedule[0].period == 3600
+      && aws_cloudwatch_metric_alarm.schedule[0].evaluation_periods == 1
+    )
+    error_message = "the attempts Lambda refused, summed per hour, in the module's own schedule group"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.schedule[0].threshold == 1
+      && aws_cloudwatch_metric_alarm.schedule[0].comparison_operator == "GreaterThanOrEqualToThreshold"
+      && aws_cloudwatch_metric_alarm.schedule[0].treat_missing_data == "notBreaching"
+      && aws_cloudwatch_metric_alarm.schedule[0].alarm_actions == toset(["arn:aws:sns:eu-central-1:123456789012:oncall"])
+      && aws_cloudwatch_metric_alarm.schedule[0].ok_actions == toset(["arn:aws:sns:eu-central-1:123456789012:oncall"])
+    )
+    error_message = "one failure in an hour alarms; no data is no failure; the alarms settings notify"
+  }
+}
+
+run "outputs_of_the_rule_engine" {
+  command = apply
+
+  variables {
+    schedule_engine = "rule"
+  }
+
+  assert {
+    condition = (
+      output.schedule_engine == "rule"
+      && output.eventbridge_rule_arn == aws_cloudwatch_event_rule.this[0].arn
+      && output.eventbridge_rule_name == "ecr-token-rotator"
+      && output.scheduler_schedule_arn == null && output.scheduler_schedule_group_name == null
+      && output.scheduler_role_arn == null && output.schedule_alarm_arn == null
+    )
+    error_message = "the rule engine's outputs name the rule; Scheduler's are null"
   }
 }
 
@@ -688,8 +865,18 @@ run "outputs_of_a_created_module" {
       && output.lambda_role_name == "ecr-token-rotator-eu-central-1"
       && output.cloudwatch_log_group_name == "/aws/lambda/ecr-token-rotator"
       && output.cloudwatch_log_group_arn == aws_cloudwatch_log_group.this[0].arn
-      && output.eventbridge_rule_arn == aws_cloudwatch_event_rule.this[0].arn
-      && output.eventbridge_rule_name == "ecr-token-rotator"
+      && output.schedule_engine == "scheduler"
+      && aws_scheduler_schedule.this[0].target[0].arn == aws_lambda_function.this[0].arn
+      && aws_scheduler_schedule.this[0].target[0].role_arn == aws_iam_role.scheduler[0].arn
+      && output.scheduler_schedule_arn == aws_scheduler_schedule.this[0].arn
+      && output.scheduler_schedule_name == "ecr-token-rotator"
+      && output.scheduler_schedule_group_name == "ecr-token-rotator"
+      && output.scheduler_schedule_group_arn == aws_scheduler_schedule_group.this[0].arn
+      && output.scheduler_role_arn == aws_iam_role.scheduler[0].arn
+      && output.scheduler_role_name == "ecr-token-rotator-scheduler-eu-central-1"
+      && output.schedule_alarm_arn == aws_cloudwatch_metric_alarm.schedule[0].arn
+      && output.eventbridge_rule_arn == null
+      && output.eventbridge_rule_name == null
       && output.expiry_alarm_arn == aws_cloudwatch_metric_alarm.expiry[0].arn
       && output.errors_alarm_arn == aws_cloudwatch_metric_alarm.errors[0].arn
       && output.eso_read_policy_json == data.aws_iam_policy_document.eso_read[0].json

@@ -41,6 +41,7 @@ from tools.terraform.policies import (
     apply_invocation_inputs,
     function_policies,
     policy_of,
+    scheduled_invocation_input,
 )
 
 # Services the function's code calls itself (see lambda_src/ecr_token_rotator/aws.py).
@@ -234,6 +235,29 @@ def test_the_first_apply_waits_out_iam_propagation_with_the_payload_terraform_se
         result = handler.lambda_handler(payload, context)
     assert result["published"] is True
     assert context.slept, "the function waited for the policy"
+
+
+def test_a_scheduled_run_is_a_refresh_that_never_waits_for_iam(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payload Terraform plans for the EventBridge Scheduler schedule is a plain refresh: the
+    real handler publishes with exactly the granted actions, and without them fails at once,
+    without the apply-time invocation's wait for IAM propagation (a scheduled run that waited
+    would hold the function for its whole timeout every time a permission is missing)."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    payload = scheduled_invocation_input()
+    assert payload != apply_invocation_inputs()["schedule"]
+    iam = administrator()
+    user = act_as_user_with(harness, [])
+    with enable_iam_authentication():
+        waiting = Propagating(monkeypatch, iam, user, code_actions("schedule"))
+        with pytest.raises(PermissionDeniedError):
+            handler.lambda_handler(payload, waiting)
+        assert waiting.slept == [], "a scheduled run must not wait for IAM"
+        grant(user, code_actions("schedule"), iam)
+        result = handler.lambda_handler(payload, Propagating(monkeypatch, iam, user, []))
+    assert result["published"] is True
 
 
 # Schedule mode with ecr_pull_through_cache_prefixes and ecr_list_tags (tools/terraform/policies).

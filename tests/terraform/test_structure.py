@@ -83,7 +83,8 @@ def test_resources_are_named_this_unless_one_of_several():
 
 def test_every_iam_statement_says_who_uses_it():
     # Each statement (static or dynamic) of a policy document has a comment line right above.
-    for path in (MODULE_DIR / "iam.tf", MODULE_DIR / "eso.tf", MODULE_DIR / "apply_identity.tf"):
+    for name in ("iam.tf", "eso.tf", "trigger.tf", "apply_identity.tf"):
+        path = MODULE_DIR / name
         lines = path.read_text().splitlines()
         for number, line in enumerate(lines):
             if line.strip() in ("statement {", 'dynamic "statement" {'):

@@ -20,6 +20,7 @@ run "accepts_names_at_their_limits" {
   variables {
     name                = join("", [for i in range(64) : "n"]) # Lambda function names: 64
     lambda_role_name    = "role+=,.@_-${join("", [for i in range(53) : "r"])}"
+    scheduler_role_name = "role+=,.@_-${join("", [for i in range(53) : "s"])}"
     secret_name         = "team/ecr+pull=.@_-${join("", [for i in range(494) : "s"])}"
     secret_description  = join("", [for i in range(512) : "dddd"])
     role_path           = "/service/ecr-token-rotator/"
@@ -662,6 +663,57 @@ run "rejects_units_and_spellings_eventbridge_refuses" {
     var.lambda_runtime, var.cloudwatch_log_group_retention_in_days, var.schedule_expression,
     var.rotation_schedule_expression, var.alarms, var.vpc_config,
   ]
+}
+
+run "accepts_schedule_engines_time_zones_and_a_standard_queue" {
+  command = plan
+
+  variables {
+    schedule_timezone        = "America/Argentina/Buenos_Aires"
+    schedule_dead_letter_arn = "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:${join("", [for i in range(80) : "q"])}"
+    scheduler_role_name      = "role+=,.@_-${join("", [for i in range(53) : "r"])}"
+  }
+}
+
+run "accepts_utc_offsets_of_the_etc_area" {
+  command = plan
+
+  variables {
+    schedule_timezone = "Etc/GMT+5"
+  }
+}
+
+run "rejects_an_unknown_schedule_engine" {
+  command = plan
+
+  variables {
+    schedule_engine = "cron"
+  }
+
+  expect_failures = [var.schedule_engine]
+}
+
+run "rejects_what_is_no_time_zone_name_and_no_queue" {
+  command = plan
+
+  variables {
+    schedule_timezone        = "+02:00"
+    schedule_dead_letter_arn = "arn:aws:sns:eu-central-1:123456789012:dead-letters"
+    scheduler_role_name      = "scheduler role"
+  }
+
+  expect_failures = [var.schedule_timezone, var.schedule_dead_letter_arn, var.scheduler_role_name]
+}
+
+run "rejects_a_fifo_queue_and_a_time_zone_with_spaces" {
+  command = plan
+
+  variables {
+    schedule_timezone        = "Europe/Berlin "
+    schedule_dead_letter_arn = "arn:aws:sqs:eu-central-1:123456789012:dead-letters.fifo"
+  }
+
+  expect_failures = [var.schedule_timezone, var.schedule_dead_letter_arn]
 }
 
 run "rejects_root_as_a_pull_through_cache_prefix" {

@@ -467,10 +467,12 @@ def write_rendered(applied: AppliedExample) -> None:
 @dataclass
 class RenderedModules:
     """What Terraform renders for each module call: {call: {document name: policy}} of its
-    aws_iam_policy_document data sources, and the input of its apply-time invocation."""
+    aws_iam_policy_document data sources, the input of its apply-time invocation, and the input
+    its EventBridge Scheduler schedule sends (calls with a schedule only)."""
 
     documents: dict[str, dict[str, dict[str, Any]]]
     invocation_inputs: dict[str, Any]
+    schedule_inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @cache
@@ -520,13 +522,13 @@ def render_modules(
     *,
     invocations: bool = False,
 ) -> RenderedModules:
-    """Every aws_iam_policy_document the module renders (with `invocations`, also the input of
-    its apply-time invocation), for each call's inputs: one root module with one module block per
-    call, planned offline and read back from the plan. Only those and what they depend on are
-    planned (-target): the rest would cost Terraform time and change nothing. Calls whose
-    documents are known only after apply (a created secret's ARN) are then applied in a root of
-    their own (Terraform evaluates every module call of a root, targeted or not) and read back
-    from its state."""
+    """Every aws_iam_policy_document the module renders (with `invocations`, also the inputs of
+    its apply-time invocation and of its Scheduler schedule), for each call's inputs: one root
+    module with one module block per call, planned offline and read back from the plan. Only
+    those and what they depend on are planned (-target): the rest would cost Terraform time and
+    change nothing. Calls whose documents are known only after apply (a created secret's ARN)
+    are then applied in a root of their own (Terraform evaluates every module call of a root,
+    targeted or not) and read back from its state."""
     terraform = offline_terraform()
     names = policy_document_names()
 
@@ -536,7 +538,14 @@ def render_modules(
             for call in selected
             for address in (
                 *(f"-target=module.{call}.data.aws_iam_policy_document.{name}" for name in names),
-                *([f"-target=module.{call}.aws_lambda_invocation.this"] if invocations else []),
+                *(
+                    [
+                        f"-target=module.{call}.aws_lambda_invocation.this",
+                        f"-target=module.{call}.aws_scheduler_schedule.this",
+                    ]
+                    if invocations
+                    else []
+                ),
             )
         ]
 
@@ -570,13 +579,22 @@ def render_modules(
             )
             state = terraform.run("show", "-json", cwd=applied, extra_env=reattach).stdout
             documents.update(_policy_documents(json.loads(state), pending))
+    modules = plan["planned_values"]["root_module"].get("child_modules", [])
     inputs = {
         module["address"].removeprefix("module."): json.loads(resource["values"]["input"])
-        for module in plan["planned_values"]["root_module"].get("child_modules", [])
+        for module in modules
         for resource in module.get("resources", [])
         if resource["type"] == "aws_lambda_invocation"
     }
-    return RenderedModules(documents, inputs)
+    schedule_inputs = {
+        module["address"].removeprefix("module."): json.loads(
+            resource["values"]["target"][0]["input"]
+        )
+        for module in modules
+        for resource in module.get("resources", [])
+        if resource["type"] == "aws_scheduler_schedule"
+    }
+    return RenderedModules(documents, inputs, schedule_inputs)
 
 
 def _policy_documents(

@@ -4,13 +4,15 @@ One root module with one `module` block per combination, applied offline once pe
 (tools/terraform/harness.py), gives each `aws_iam_policy_document` of each call: the provider's
 own rendering, read back from the state. The function's policies are rendered for an existing
 secret (ARN below) unless replicated; replicas (function or ESO read policy) need a created one.
-The apply identity's policy (output apply_identity_policy_json) covers the features that add to it.
+The apply identity's policy (output apply_identity_policy_json) covers the features that add to it;
+the role EventBridge Scheduler assumes (schedule_engine = "scheduler") has its policy.
 
     combinations()            every Combination (label, module inputs)
     render(combinations)      {label: {document name: policy}}, rendered once per process
     policy_of(combination)    the policy a combination is about (function or ESO read)
     function_policies()       {trigger mode: the function role's policy}
     apply_invocation_inputs() {trigger mode: the payload of the apply-time invocation}
+    scheduled_invocation_input()  the payload EventBridge Scheduler sends (schedule mode)
 
 Raises harness.Unavailable where terraform or the offline provider is absent.
 """
@@ -43,13 +45,14 @@ DESTINATION_ARNS = {
 }
 # What consumers do with the token: pull through two cache rules, list tags; pulls narrowed to a
 # team's repositories, so that tag listing covers the cache's repositories too.
+DEAD_LETTER_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:ecr-token-rotator-dead-letters"
 PULL_THROUGH_CACHE_PREFIXES = ["docker-hub", "ecr-public"]
 TEAM_REPOSITORY_ARNS = [f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/team-a/*"]
 
 
 @dataclass(frozen=True)
 class Combination:
-    policy: str  # "function", "eso_read" or "apply_identity" (the data source's name)
+    policy: str  # "function", "eso_read", "apply_identity" or "scheduler" (the data source's name)
     mode: str = ""  # trigger mode of the function
     kms: bool = False
     tracing: bool = False
@@ -59,11 +62,15 @@ class Combination:
     ecr_public: bool = False  # ECR Public's token too
     consumers: bool = False  # pull-through cache prefixes and tag listing (narrowed pulls)
     pod_identity: bool = False  # ESO role with an EKS Pod Identity association
+    engine: str = "scheduler"  # schedule_engine in schedule mode
+    dead_letter: bool = False  # Scheduler's dead-letter queue (schedule_dead_letter_arn)
 
     @property
     def label(self) -> str:
         if self.policy == "eso_read":
             return "eso_read" + ("+kms+replica" if self.kms else "")
+        if self.policy == "scheduler":
+            return self.policy + ("+dead-letter" if self.dead_letter else "")
         if self.policy == "apply_identity":
             features = [
                 name
@@ -72,6 +79,7 @@ class Combination:
                     ("replica", self.replica),
                     ("vpc", self.vpc),
                     ("pod-identity", self.pod_identity),
+                    ("rule", self.mode == "schedule" and self.engine == "rule"),
                 )
                 if on
             ]
@@ -97,6 +105,15 @@ class Combination:
         """The module block's name: the label as a Terraform identifier."""
         return re.sub(r"[^A-Za-z0-9_]", "_", self.label)
 
+    def _schedule(self) -> dict[str, Any]:
+        """The schedule engine's inputs, where they differ from the defaults."""
+        inputs: dict[str, Any] = {}
+        if self.engine != "scheduler":
+            inputs["schedule_engine"] = self.engine
+        if self.dead_letter:
+            inputs["schedule_dead_letter_arn"] = DEAD_LETTER_ARN
+        return inputs
+
     def module_inputs(self) -> dict[str, Any]:
         if self.policy == "eso_read":
             if not self.kms:
@@ -105,7 +122,7 @@ class Combination:
                 "secret_kms_key_arn": KMS_KEY_ARN,
                 "secret_replicas": [{"region": "eu-west-1", "kms_key_arn": REPLICA_KMS_KEY_ARN}],
             }
-        inputs: dict[str, Any] = {"trigger_mode": self.mode}
+        inputs: dict[str, Any] = {"trigger_mode": self.mode or "schedule", **self._schedule()}
         if self.pod_identity:
             inputs.update(
                 create_eso_role=True,
@@ -157,6 +174,10 @@ def combinations() -> list[Combination]:
             Combination("apply_identity", mode, kms=True, replica=True),
             Combination("apply_identity", mode, vpc=True, pod_identity=True),
         ]
+    found.append(Combination("apply_identity", "schedule", engine="rule"))
+    # The role EventBridge Scheduler assumes: its policy without and with a dead-letter queue (its
+    # trust policy names a principal, not resources: tests/terraform/iam.tftest.hcl asserts it).
+    found += [Combination("scheduler"), Combination("scheduler", dead_letter=True)]
     return found
 
 
@@ -201,3 +222,10 @@ def apply_invocation_inputs() -> dict[str, Any]:
     """{trigger mode: the payload of the module's apply-time invocation}, as Terraform plans it."""
     inputs = _rendered(MODES, invocations=True).invocation_inputs
     return {combination.mode: inputs[combination.call] for combination in MODES}
+
+
+def scheduled_invocation_input() -> Any:
+    """The payload EventBridge Scheduler sends the function (schedule mode, the default engine),
+    as Terraform plans the schedule."""
+    schedule = MODES[0]
+    return _rendered(MODES, invocations=True).schedule_inputs[schedule.call]
