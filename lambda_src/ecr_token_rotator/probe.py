@@ -269,7 +269,7 @@ def _stalled(image: ImageRef) -> str:
     from .aws import in_lambda  # noqa: PLC0415 - only a probe that hung needs it
 
     if in_lambda():
-        # Only the IPv4 registry host has a VPC endpoint (README, Networking).
+        # Only the IPv4 registry host has a VPC endpoint (docs/networking.md).
         vpc_endpoint = (
             f" or the com.amazonaws.{image.region}.ecr.dkr interface endpoint"
             if image.registry_id is not None and image.endpoint_type == IPV4
