@@ -2,8 +2,8 @@
 # The identity that runs `terraform apply`: what it needs beyond creating, reading, updating and
 # deleting the module's resources (IAM roles and inline policies, the Lambda function and its
 # permissions, CloudWatch Logs and alarms, EventBridge Scheduler or EventBridge, Secrets Manager,
-# EKS Pod Identity), for this configuration: output apply_identity_policy_json (README,
-# "Prerequisites"). Every ARN is built from the inputs, so `terraform plan` shows the policy before
+# EKS Pod Identity), for this configuration: output apply_identity_policy_json (docs/security.md,
+# "The identity that runs `terraform apply`"). Every ARN is built from the inputs, so `terraform plan` shows the policy before
 # the first apply.
 ################################################################################
 

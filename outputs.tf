@@ -200,6 +200,6 @@ output "eso_pod_identity_association_arn" {
 ################################################################################
 
 output "apply_identity_policy_json" {
-  description = "IAM policy JSON with what the identity running terraform apply needs for this configuration beyond managing the module's resources: iam:PassRole on the roles it passes, lambda:InvokeFunction for the apply-time invocation and rotation, KMS on the keys it names, EC2 Describe in VPC mode. Known at plan (README, Prerequisites)."
+  description = "IAM policy JSON with what the identity running terraform apply needs for this configuration beyond managing the module's resources: iam:PassRole on the roles it passes, lambda:InvokeFunction for the apply-time invocation and rotation, KMS on the keys it names, EC2 Describe in VPC mode. Known at plan (docs/security.md: the identity that runs terraform apply)."
   value       = try(data.aws_iam_policy_document.apply_identity[0].json, null)
 }

@@ -1,7 +1,8 @@
-"""What the README says about running the module in a real account holds for the module.
+"""What the docs say about running the module in a real account holds for the module.
 
-- Prerequisites: the permissions the identity running `terraform apply` needs beyond managing the
-  resources are listed next to a minimal policy. The policy shown is what Terraform renders as
+- Prerequisites (docs/security.md, the README points there): the permissions the identity
+  running `terraform apply` needs beyond managing the resources are listed next to a minimal
+  policy. The policy shown is what Terraform renders as
   the module's `apply_identity_policy_json` for the Quick start's block, and the list names every
   action that output can hold, in any configuration (tools/terraform/policies.py renders each
   feature that adds one; tools/iam_report.py scans them like the other policies).
@@ -27,13 +28,23 @@ from tools.terraform.hcl import MODULE_DIR
 from tools.terraform.policies import Combination, combinations, policy_of, render
 
 README = (MODULE_DIR / "README.md").read_text(encoding="utf-8")
+SECURITY = (MODULE_DIR / "docs" / "security.md").read_text(encoding="utf-8")
 
 
 def prerequisites() -> str:
-    """The Quick start's Prerequisites: from its heading to the end of its policy block."""
-    match = re.search(r"^\*\*Prerequisites.*?^```json\n.*?^```\n", README, re.DOTALL | re.MULTILINE)
-    assert match, "README's Quick start has no Prerequisites with a policy"
+    """docs/security.md's Prerequisites: from its mark to the end of its policy block."""
+    match = re.search(
+        r"^\*\*Prerequisites.*?^```json\n.*?^```\n", SECURITY, re.DOTALL | re.MULTILINE
+    )
+    assert match, "docs/security.md has no Prerequisites with a policy"
     return match.group(0)
+
+
+def test_the_readme_points_to_the_prerequisites_and_the_output() -> None:
+    match = re.search(r"^\*\*Prerequisites.*?\n\n", README, re.DOTALL | re.MULTILINE)
+    assert match, "README's Usage has no Prerequisites"
+    assert "`apply_identity_policy_json`" in match.group(0)
+    assert "(docs/security.md#the-identity-that-runs-terraform-apply)" in match.group(0)
 
 
 def shown_policy() -> dict[str, Any]:
