@@ -40,12 +40,10 @@ from __future__ import annotations
 
 import bisect
 import json
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,9 +52,9 @@ from ecr_token_rotator import handler
 from ecr_token_rotator.document import read_credential
 from ecr_token_rotator.errors import RotatorError
 from ecr_token_rotator.events import TERRAFORM_APPLY_EVENT
-from tests import background
 from tests.conftest import ACCOUNT_ID, REGION, Harness
 from tests.fault.checks import logins
+from tests.support import alarm_plans
 from tests.support.cloudwatch_alarms import AlarmEvaluator, AlarmState, MetricAlarm, Metrics
 from tests.support.failures import HOST, SEED_DOCUMENT
 from tests.support.faults import inject_retryable_error, on_function_calls, once
@@ -67,7 +65,7 @@ from tests.support.simulated_time import (
     SimulatedTime,
     simulate_time,
 )
-from tools.terraform.harness import PlannedCalls, Unavailable, plan_module_calls
+from tools.terraform.harness import PlannedCalls
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -117,26 +115,16 @@ MODES = {
 }
 
 
-def plan() -> PlannedCalls:
-    with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-week-") as workdir:
-        return plan_module_calls(
-            {call: (REGION, mode.inputs) for call, mode in MODES.items()},
-            Path(workdir),
-            targets=("aws_cloudwatch_metric_alarm.expiry",),
-        )
-
-
-background.register("week_alarm_plan", plan)
+alarm_plans.register(
+    "week_alarm_plan",
+    {call: (REGION, mode.inputs) for call, mode in MODES.items()},
+    targets=("aws_cloudwatch_metric_alarm.expiry",),
+)
 
 
 @pytest.fixture(scope="session")
 def week_alarm_plan() -> PlannedCalls:
-    try:
-        [planned] = background.results("week_alarm_plan")
-    except Unavailable as e:
-        pytest.skip(f"terraform plan: {e}")
-    assert planned.errors == [], planned.errors
-    return planned
+    return alarm_plans.planned("week_alarm_plan")
 
 
 # ---- the world: the secret as the test reads it, and what the runs emitted ----------------------

@@ -15,15 +15,13 @@ Skipped where terraform or ../shared is absent.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests import background
+from tests.support import alarm_plans
 from tests.support.cloudwatch_alarms import (
     AlarmEvaluator,
     AlarmState,
@@ -32,7 +30,7 @@ from tests.support.cloudwatch_alarms import (
     first_time,
     planned_alarms,
 )
-from tools.terraform.harness import PlannedCalls, Unavailable, plan_module_calls
+from tools.terraform.harness import PlannedCalls
 
 TOKEN_SECONDS = 12 * 3600
 HOUR, MINUTE = 3600, 60
@@ -78,26 +76,16 @@ CASES = {
 }
 
 
-def plan() -> PlannedCalls:
-    with tempfile.TemporaryDirectory(prefix="ecr-token-rotator-alarms-") as workdir:
-        return plan_module_calls(
-            {call: ("eu-central-1", case.inputs) for call, case in CASES.items()},
-            Path(workdir),
-            targets=("aws_cloudwatch_metric_alarm.errors", "aws_cloudwatch_metric_alarm.expiry"),
-        )
-
-
-background.register("alarm_plan", plan)
+alarm_plans.register(
+    "alarm_plan",
+    {call: ("eu-central-1", case.inputs) for call, case in CASES.items()},
+    targets=("aws_cloudwatch_metric_alarm.errors", "aws_cloudwatch_metric_alarm.expiry"),
+)
 
 
 @pytest.fixture(scope="session")
 def alarm_plan() -> PlannedCalls:
-    try:
-        [planned] = background.results("alarm_plan")
-    except Unavailable as e:
-        pytest.skip(f"terraform plan: {e}")
-    assert planned.errors == [], planned.errors
-    return planned
+    return alarm_plans.planned("alarm_plan")
 
 
 def alarm(planned: PlannedCalls, call: str, name: str) -> MetricAlarm:
