@@ -30,7 +30,9 @@ TARGETS = (
     "aws_lambda_function.this",
     "aws_secretsmanager_secret_policy.this",
     "aws_iam_role.eso",
+    "aws_iam_role.scheduler",
 )
+QUEUE = f"arn:aws:sqs:eu-central-1:{ACCOUNT_ID}:ecr-token-rotator-dead-letters"
 
 
 def key_in(region: str) -> str:
@@ -94,7 +96,8 @@ REFUSED: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         ),
     ),
     "a_function_role_name_over_64": (
-        {"name": "f" * 52},
+        # (the Scheduler role's default name would be over 64 too: it is the case below)
+        {"name": "f" * 52, "scheduler_role_name": "refresh-scheduler"},
         (
             f"The IAM role name {'f' * 52}-eu-central-1 has 65 characters; IAM allows 64",
             "<name>-<region>",
@@ -102,11 +105,42 @@ REFUSED: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         ),
     ),
     "an_eso_role_name_over_64": (
-        {"name": "e" * 48, "create_eso_role": True, "eso_pod_identity": True},
+        {
+            "name": "e" * 48,
+            "create_eso_role": True,
+            "eso_pod_identity": True,
+            "scheduler_role_name": "refresh-scheduler",
+        },
         (
             f"The IAM role name {'e' * 48}-eso-eu-central-1 has 65 characters",
             "<name>-eso-<region>",
             "set eso_role_name",
+        ),
+    ),
+    "a_scheduler_role_name_over_64": (
+        {"name": "s" * 42},
+        (
+            f"The IAM role name {'s' * 42}-scheduler-eu-central-1 has 65 characters",
+            "<name>-scheduler-<region>",
+            "set scheduler_role_name",
+        ),
+    ),
+    # EventBridge rules run in UTC and have no dead-letter queue here; in rotation mode Secrets
+    # Manager schedules and invokes: the Scheduler-only inputs would be ignored silently.
+    "a_time_zone_with_the_rule_engine": (
+        {"schedule_engine": "rule", "schedule_timezone": "Europe/Berlin"},
+        (
+            'schedule_timezone applies to schedule_engine = "scheduler" in schedule mode; an '
+            "EventBridge rule runs in UTC only",
+            'Remove schedule_timezone, or use schedule_engine = "scheduler"',
+        ),
+    ),
+    "a_dead_letter_queue_in_rotation_mode": (
+        {"trigger_mode": "rotation", "schedule_dead_letter_arn": QUEUE},
+        (
+            'schedule_dead_letter_arn applies to schedule_engine = "scheduler" in schedule mode; '
+            "in rotation mode Secrets Manager invokes the function and retries the rotation itself",
+            "Remove it;",
         ),
     ),
 }
