@@ -25,6 +25,7 @@ in getaddrinfo neither keeps the CLI's interpreter from exiting nor holds up the
 
 from __future__ import annotations
 
+import functools
 import math
 import queue
 import threading
@@ -79,12 +80,20 @@ class CallPolicy(NamedTuple):
     @property
     def worst_case(self) -> float:
         """The longest one call can take: every attempt times out, with backoff in between."""
-        attempts_time = self.attempts * (self.connect_timeout + self.read_timeout)
-        return attempts_time + _backoff_allowance(self.attempts)
+        return _worst_case(self)
 
 
+@functools.lru_cache(maxsize=64)
+def _worst_case(policy: CallPolicy) -> float:
+    # Asked before every call of every run, of the few policies a process ever has.
+    attempts_time = policy.attempts * (policy.connect_timeout + policy.read_timeout)
+    return attempts_time + _backoff_allowance(policy.attempts)
+
+
+@functools.lru_cache(maxsize=64)
 def call_policy(budget: float) -> CallPolicy:
-    """The most attempts (up to MAX_ATTEMPTS) whose worst case fits in a quarter of `budget`."""
+    """The most attempts (up to MAX_ATTEMPTS) whose worst case fits in a quarter of `budget`.
+    (Cached: a function's invocations have the same whole-second budget.)"""
     share = max(budget, 0.0) / SEQUENTIAL_CALLS
     attempts = MAX_ATTEMPTS
     while attempts > 1:
