@@ -144,7 +144,7 @@ class Document(NamedTuple):
 
 EMPTY_DOCUMENT = Document({}, {})
 # json.dumps of a str (ensure_ascii, as json.dumps's default), without its per-call set-up.
-_encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def _member_text(key: str, value: object) -> str:

@@ -127,6 +127,7 @@ def canned_results() -> tuple[dict[str, Any], dict[str, Any]]:
         },
         "warm": {"ours": one, "baseline": one},
         "warm_delayed": {"ours": one, "baseline": one, "floor": one},
+        "warm_cpu": {"ours": one, "baseline": one, "floor": one},
         "api_calls": {"1 region": {"ours": calls, "baseline": calls, "target_met": True}},
         "rotation_calls": calls,
         "growth": [
