@@ -514,17 +514,7 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
             file=sys.stderr,
         )
         delayed = {**functions, "floor": floor(create_secret(server, "bench-warm-floor"))}
-        delayed["floor"].configure([HOME])
-        print(
-            f"warm refresh CPU (the function's threads): {plan.warm_runs} runs each ...",
-            file=sys.stderr,
-        )
-        results["warm_cpu"] = cpu_runs(delayed, plan.warm_runs)
-        for function in delayed.values():
-            function.wire.delay = plan.delay_ms / 1000
-        results["warm_delayed"] = timed_runs(delayed, max(plan.warm_runs // 4, 5))
-        for function in delayed.values():
-            function.wire.delay = 0.0
+        results.update(against_floor(delayed, plan))
 
         results["api_calls"] = {}
         for label, regions, registry_ids in (
@@ -558,6 +548,45 @@ def measure(plan: Plan, task_root: Path, deps: Path, server: MotoServer) -> dict
             growth.append(point)
         results["growth"] = growth
     return results
+
+
+def against_floor(functions: dict[str, Function], plan: Plan) -> dict[str, Any]:
+    """A warm refresh's CPU in the functions' own threads, then its wall time with the simulated
+    round trip, of each function in turn (one region)."""
+    for function in functions.values():
+        function.configure([HOME])
+    print(
+        f"warm refresh CPU (the function's threads): {plan.warm_runs} runs each ...",
+        file=sys.stderr,
+    )
+    results = {"warm_cpu": cpu_runs(functions, plan.warm_runs)}
+    for function in functions.values():
+        function.wire.delay = plan.delay_ms / 1000
+    results["warm_delayed"] = timed_runs(functions, max(plan.warm_runs // 4, 5))
+    for function in functions.values():
+        function.wire.delay = 0.0
+    return results
+
+
+def measure_floor_only(plan: Plan, server: MotoServer) -> dict[str, Any]:
+    """`--floor-only`: the comparison with the floor alone (no cold starts, no baseline, no
+    growth), for working on the function's own cost."""
+    os.environ.update(
+        {
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": server.endpoint_url,
+            "AWS_REGION": HOME,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    functions = {
+        "ours": ours(create_secret(server, "bench-floor-ours")),
+        "floor": floor(create_secret(server, "bench-floor-floor")),
+    }
+    with quiet():
+        return against_floor(functions, plan)
 
 
 # ---- output ----------------------------------------------------------------------------------
@@ -742,10 +771,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         help="leave README.md alone (what every run does without --write-readme)",
     )
     parser.add_argument("--delay-ms", type=float, help="simulated delay per HTTP request")
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="only the comparison with the floor (CPU and wall time of a warm refresh); "
+        "prints its rows, writes nothing",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.write_readme and args.no_readme:
         parser.error("--write-readme and --no-readme contradict each other")
+    if args.floor_only and args.write_readme:
+        parser.error("--floor-only measures too little to write README.md's table")
     return args
 
 
@@ -767,7 +804,10 @@ def benchmark(
         rotator = importlib.import_module("ecr_token_rotator")
         if Path(rotator.__file__ or "").parent.parent != task_root:
             raise BenchError(f"ecr_token_rotator was imported from {rotator.__file__}, not the zip")
-        results = measure(plan, task_root, deps, server)
+        if args.floor_only:
+            results = measure_floor_only(plan, server)
+        else:
+            results = measure(plan, task_root, deps, server)
 
     with zipfile.ZipFile(ZIP) as archive:
         zip_files = len(archive.infolist())
@@ -787,6 +827,10 @@ def benchmark(
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     results, meta = benchmark(args, argv)
+    if args.floor_only:
+        for label, ours_text, floor_text, verdict in floor_rows(results, meta["plan"]):
+            print(f"{label}: ours {ours_text}, floor {floor_text}: {verdict}")
+        return 0
     missed = report(results, meta, args.output, readme=README if args.write_readme else None)
     for label, _, _, verdict in floor_rows(results, meta["plan"]):
         print(f"against the floor: {label}: {verdict}", file=sys.stderr)
