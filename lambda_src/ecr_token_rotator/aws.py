@@ -238,8 +238,8 @@ def start(
 def call(
     deadline: Deadline, service: Service, region: str, step: str, request: Callable[[], T]
 ) -> T:
-    """`request()` within `deadline`: `start(...).result()`."""
-    return start(deadline, service, region, step, request).result()
+    """`request()` within `deadline` (`Deadline.run`: on a worker, or in the chain under way)."""
+    return deadline.run(step, request, advice=functools.partial(stalled, service, region))
 
 
 def unreachable(
