@@ -124,6 +124,7 @@ class Deadline:
         self.budget = max(budget, 0.0)
         self.limit = limit  # what sets the budget, named in errors: lambda_timeout or --timeout
         self.policy = call_policy(self.budget)
+        self._call_bound = self.policy.worst_case + OVERRUN_SECONDS  # how long a call is waited for
         self._started = monotonic()
         self.ends = self._started + self.budget  # on the monotonic clock
 
@@ -150,7 +151,7 @@ class Deadline:
         """Refuse to start `step` when its worst case (default: one AWS call's) would not fit in
         the remaining time: a call that cannot be waited for to the end is not sent at all."""
         needed = self.policy.worst_case if worst_case is None else worst_case
-        left = self.remaining()
+        left = self.budget - (monotonic() - self._started)
         if left < needed:
             error = DeadlineError(
                 f"stopped before {step}: {max(left, 0):.1f} s of the run's {self.budget:.0f} s "
@@ -175,7 +176,7 @@ class Deadline:
         `worst_case` is the longest `call` may take (default: one AWS call's under `policy`);
         `advice`, asked only when the call is abandoned, says what to check (the network path)."""
         self.check(step, worst_case)
-        bound = (self.policy.worst_case if worst_case is None else worst_case) + OVERRUN_SECONDS
+        bound = self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
         ends = min(monotonic() + bound, self.ends)
         pending = Pending(self, step, call, ends=ends, advice=advice)
         _workers.submit(pending.run)
@@ -195,7 +196,7 @@ class Deadline:
         if chain is None or chain._deadline is not self:
             return self.start(step, call, worst_case=worst_case, advice=advice).result()
         self.check(step, worst_case)
-        bound = (self.policy.worst_case if worst_case is None else worst_case) + OVERRUN_SECONDS
+        bound = self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
         chain.enter(step, min(monotonic() + bound, self.ends), advice, bounded=False)
         try:
             return call()
@@ -210,7 +211,7 @@ class Deadline:
         if getattr(_running, "chain", None) is not None:
             return steps()
         # Until its first call: one call's limit (the chain's first step comes at once).
-        ends = min(monotonic() + self.policy.worst_case + OVERRUN_SECONDS, self.ends)
+        ends = min(monotonic() + self._call_bound, self.ends)
         chain = Chain(self, label, steps, ends=ends, advice=None)
         _workers.submit(chain.run)
         return chain.result()

@@ -44,6 +44,8 @@ NOISY_LOGGERS = ("boto3", "botocore", "urllib3", "s3transfer")
 _STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
 # json.dumps(value, default=str), without making an encoder for every record.
 _JSON_ENCODER = json.JSONEncoder(default=str)
+# json.dumps(value, separators=(",", ":")), likewise, for the metric line.
+_COMPACT_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -190,7 +192,7 @@ def metric_line(
         **values,
         "secret_arn": secret_arn,
     }
-    return json.dumps(document, separators=(",", ":")) + "\n"
+    return _COMPACT_ENCODER.encode(document) + "\n"
 
 
 def emit_metric(
