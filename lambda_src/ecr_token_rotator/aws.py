@@ -89,6 +89,9 @@ def client(
 def client(service: Literal["ecr-public"], region: str, policy: CallPolicy) -> Any: ...  # noqa: ANN401 - no type stubs for ecr-public in the dev dependencies
 def client(service: str, region: str, policy: CallPolicy) -> Any:
     key = (service, region, policy)
+    made = _clients.get(key)  # a warm run's case; reading a dict needs no lock
+    if made is not None:
+        return made
     shared = session()
     with _lock:
         if key not in _clients:
@@ -238,8 +241,8 @@ def start(
 def call(
     deadline: Deadline, service: Service, region: str, step: str, request: Callable[[], T]
 ) -> T:
-    """`request()` within `deadline`: `start(...).result()`."""
-    return start(deadline, service, region, step, request).result()
+    """`request()` within `deadline` (`Deadline.run`: on a worker, or in the chain under way)."""
+    return deadline.run(step, request, advice=functools.partial(stalled, service, region))
 
 
 def unreachable(

@@ -11,6 +11,7 @@ ECR Public's `GetAuthorizationToken` returns one `authorizationData` object with
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -129,6 +130,8 @@ def credential_from_authorization_data(
     )
 
 
+@functools.lru_cache(maxsize=16)
 def format_timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`, to the second: `2026-11-27T23:17:54Z`."""
+    """RFC 3339 in UTC with a `Z`, to the second: `2026-11-27T23:17:54Z`. (Cached: a run writes
+    its tokens' expiry into the document, its log and its response.)"""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

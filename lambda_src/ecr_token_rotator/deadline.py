@@ -18,6 +18,13 @@ the failure; the CLI's `--timeout`), and every wait of the run is bounded by it:
   waited for in vain is abandoned: the run fails with `DeadlineError` naming the step, and the
   call's late result, whenever it comes, is dropped.
 
+`Deadline.chain(label, steps)` runs a run's dependent steps (read, publish: each call needs the
+one before) on one worker instead of handing every call to a worker of its own: inside the chain,
+`run` calls inline, each call still checked against the remaining time and given its own time
+limit, and the waiting thread wakes when the chain ends, or when the step under way has outlasted
+its limit: then it gives up naming that step, and the chain stops before its next step. (A hand-off
+to a worker costs a good part of what a refresh's own work does: one per run, not one per call.)
+
 Workers are daemon threads kept for the next (warm) invocation: an abandoned call still hanging
 in getaddrinfo neither keeps the CLI's interpreter from exiting nor holds up the next invocation
 (which takes another worker). So a run ends before its Lambda does, whatever the network does.
@@ -25,6 +32,7 @@ in getaddrinfo neither keeps the CLI's interpreter from exiting nor holds up the
 
 from __future__ import annotations
 
+import functools
 import math
 import queue
 import threading
@@ -79,12 +87,20 @@ class CallPolicy(NamedTuple):
     @property
     def worst_case(self) -> float:
         """The longest one call can take: every attempt times out, with backoff in between."""
-        attempts_time = self.attempts * (self.connect_timeout + self.read_timeout)
-        return attempts_time + _backoff_allowance(self.attempts)
+        return _worst_case(self)
 
 
+@functools.lru_cache(maxsize=64)
+def _worst_case(policy: CallPolicy) -> float:
+    # Asked before every call of every run, of the few policies a process ever has.
+    attempts_time = policy.attempts * (policy.connect_timeout + policy.read_timeout)
+    return attempts_time + _backoff_allowance(policy.attempts)
+
+
+@functools.lru_cache(maxsize=64)
 def call_policy(budget: float) -> CallPolicy:
-    """The most attempts (up to MAX_ATTEMPTS) whose worst case fits in a quarter of `budget`."""
+    """The most attempts (up to MAX_ATTEMPTS) whose worst case fits in a quarter of `budget`.
+    (Cached: a function's invocations have the same whole-second budget.)"""
     share = max(budget, 0.0) / SEQUENTIAL_CALLS
     attempts = MAX_ATTEMPTS
     while attempts > 1:
@@ -108,6 +124,7 @@ class Deadline:
         self.budget = max(budget, 0.0)
         self.limit = limit  # what sets the budget, named in errors: lambda_timeout or --timeout
         self.policy = call_policy(self.budget)
+        self._call_bound = self.policy.worst_case + OVERRUN_SECONDS  # how long a call is waited for
         self._started = monotonic()
         self.ends = self._started + self.budget  # on the monotonic clock
 
@@ -134,7 +151,7 @@ class Deadline:
         """Refuse to start `step` when its worst case (default: one AWS call's) would not fit in
         the remaining time: a call that cannot be waited for to the end is not sent at all."""
         needed = self.policy.worst_case if worst_case is None else worst_case
-        left = self.remaining()
+        left = self.budget - (monotonic() - self._started)
         if left < needed:
             error = DeadlineError(
                 f"stopped before {step}: {max(left, 0):.1f} s of the run's {self.budget:.0f} s "
@@ -159,7 +176,7 @@ class Deadline:
         `worst_case` is the longest `call` may take (default: one AWS call's under `policy`);
         `advice`, asked only when the call is abandoned, says what to check (the network path)."""
         self.check(step, worst_case)
-        bound = (self.policy.worst_case if worst_case is None else worst_case) + OVERRUN_SECONDS
+        bound = self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
         ends = min(monotonic() + bound, self.ends)
         pending = Pending(self, step, call, ends=ends, advice=advice)
         _workers.submit(pending.run)
@@ -173,8 +190,31 @@ class Deadline:
         worst_case: float | None = None,
         advice: Callable[[], str] | None = None,
     ) -> T:
-        """`call()` within the deadline: `start(...).result()`."""
-        return self.start(step, call, worst_case=worst_case, advice=advice).result()
+        """`call()` within the deadline: `start(...).result()`; inside a chain of this deadline,
+        on the chain's worker, as its next step (see `chain`)."""
+        chain: Chain[object] | None = getattr(_running, "chain", None)
+        if chain is None or chain._deadline is not self:
+            return self.start(step, call, worst_case=worst_case, advice=advice).result()
+        self.check(step, worst_case)
+        bound = self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
+        chain.enter(step, min(monotonic() + bound, self.ends), advice, bounded=False)
+        try:
+            return call()
+        finally:
+            chain.leave()
+
+    def chain(self, label: str, steps: Callable[[], T]) -> T:
+        """`steps()` on one worker, its `run` calls inline (see the module's docstring), waited
+        for within the deadline: a `DeadlineError` naming the step under way when that step has
+        outlasted its own limit or the budget is up (`label` names the chain before its first
+        step). Inside a chain already, `steps()` is part of it."""
+        if getattr(_running, "chain", None) is not None:
+            return steps()
+        # Until its first call: one call's limit (the chain's first step comes at once).
+        ends = min(monotonic() + self._call_bound, self.ends)
+        chain = Chain(self, label, steps, ends=ends, advice=None)
+        _workers.submit(chain.run)
+        return chain.result()
 
     def sleep(self, seconds: float) -> None:
         sleep(seconds)
@@ -231,28 +271,138 @@ class Pending(Generic[T]):
         when it has not ended by its worst case or the end of the budget: it is abandoned, and
         whatever it returns or raises later is dropped."""
         if not self._ended:
+            chain: Chain[object] | None = getattr(_running, "chain", None)
+            if chain is not None:  # a chain's step waits for this call: name it while it does
+                chain.enter(self.step, self._ends, self._advice, bounded=True)
             if not self._done.acquire(timeout=max(self._ends - monotonic(), 0.0)):
                 raise self._abandoned()
             self._ended = True
+            if chain is not None:
+                chain.leave()
         if self._error is not None:
             raise self._error
         return cast(T, self._value)
 
     def _abandoned(self) -> DeadlineError:
-        deadline = self._deadline
-        if self._ends < deadline.ends:
-            why = "longer than it may take"
-        else:
-            why = f"the run's {deadline.budget:.0f} s ({deadline.limit}) were up"
-        advice = (
-            self._advice() if self._advice else f"check the network path, or raise {deadline.limit}"
-        )
-        error = DeadlineError(
-            f"gave up waiting for {self.step} after {monotonic() - self._started:.1f} s ({why}) "
-            f"so that the run ends in time; {advice}"
-        )
-        error.step = self.step
-        return error
+        return _abandoned(self._deadline, self.step, self._started, self._ends, self._advice)
+
+
+def _abandoned(
+    deadline: Deadline,
+    step: str,
+    started: float,
+    ends: float,
+    advice: Callable[[], str] | None,
+) -> DeadlineError:
+    """The error of a wait given up on: `step`, started at `started`, had until `ends`."""
+    if ends < deadline.ends:
+        why = "longer than it may take"
+    else:
+        why = f"the run's {deadline.budget:.0f} s ({deadline.limit}) were up"
+    what = advice() if advice else f"check the network path, or raise {deadline.limit}"
+    error = DeadlineError(
+        f"gave up waiting for {step} after {monotonic() - started:.1f} s ({why}) so that the run "
+        f"ends in time; {what}"
+    )
+    error.step = step
+    return error
+
+
+class _ChainAbandoned(BaseException):
+    """Raised on an abandoned chain's worker at its next step, so that nothing more of it happens;
+    no handler of the function's catches it, and the worker drops it."""
+
+
+class Chain(Pending[T]):
+    """Dependent steps under way on one worker (see `Deadline.chain`).
+
+    The waiting thread sleeps until the chain ends or until the limit of the step under way, and
+    sleeps on while a later step is under way: the worker does not wake it for each step. A call
+    the chain makes itself (`Deadline.run`) may have a sooner limit than the one slept to (after a
+    step allowed longer): that one wakes the waiting thread. A wait for a call on another worker
+    (`Pending.result`) is bounded on the chain's worker by that call's own limit, and is only named
+    while it lasts. Between steps (the chain's own work, no waits) the budget is the limit."""
+
+    __slots__ = ("_abandon", "_signalled", "_state", "_step_started", "_waking_at")
+
+    def __init__(
+        self,
+        deadline: Deadline,
+        step: str,
+        call: Callable[[], T],
+        *,
+        ends: float,
+        advice: Callable[[], str] | None,
+    ) -> None:
+        super().__init__(deadline, step, call, ends=ends, advice=advice)
+        # What the waiting thread names and how long it waits: the step under way (at first the
+        # chain's label, until its first call's limit), else the budget.
+        self._state = threading.Lock()  # guards the step under way and the flags below
+        self._step_started = self._started
+        self._abandon = False  # the waiting thread gave up: the worker stops at its next step
+        self._signalled = False  # `_done` released and not yet taken back by the waiting thread
+        self._waking_at = ends  # when the waiting thread wakes, unless signalled sooner
+
+    def run(self) -> None:
+        _running.chain = self
+        try:
+            self._value = self._call()
+        except _ChainAbandoned:
+            pass
+        except BaseException as e:  # handed to the waiting thread as it is
+            self._error = e
+        finally:
+            _running.chain = None
+        with self._state:
+            self._ended = True
+            self._signal()
+
+    def _signal(self) -> None:
+        if not self._signalled:
+            self._signalled = True
+            self._done.release()
+
+    def enter(
+        self, step: str, ends: float, advice: Callable[[], str] | None, *, bounded: bool
+    ) -> None:
+        """On the worker: `step` begins, and may take until `ends` (`bounded`: the worker's own
+        wait ends then, no need to wake the waiting thread sooner)."""
+        with self._state:
+            if self._abandon:
+                raise _ChainAbandoned
+            self.step, self._ends, self._advice = step, ends, advice
+            self._step_started = monotonic()
+            if not bounded and ends < self._waking_at:
+                self._signal()
+
+    def leave(self) -> None:
+        """On the worker: the step ended (until the next one, the budget bounds the chain); stop
+        here if the waiting thread has given up."""
+        with self._state:
+            if self._abandon:
+                raise _ChainAbandoned
+            self._ends = self._deadline.ends
+
+    def result(self) -> T:
+        """What the chain returned (or raise what it raised); a `DeadlineError` naming the step
+        under way once it has outlasted its limit (the chain stops before its next step)."""
+        while True:
+            with self._state:
+                if self._ended:
+                    break
+                self._waking_at = ends = self._ends
+                left = ends - monotonic()
+                if left <= 0:
+                    self._abandon = True
+                    raise _abandoned(
+                        self._deadline, self.step, self._step_started, ends, self._advice
+                    )
+            if self._done.acquire(timeout=left):
+                with self._state:
+                    self._signalled = False
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
 
 
 class _Workers:
@@ -289,3 +439,4 @@ class _Workers:
 
 
 _workers = _Workers()
+_running = threading.local()  # `.chain`: the chain this worker runs, if any

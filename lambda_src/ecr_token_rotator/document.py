@@ -143,9 +143,13 @@ class Document(NamedTuple):
 
 
 EMPTY_DOCUMENT = Document({}, {})
+# json.dumps of a str (ensure_ascii, as json.dumps's default), without its per-call set-up.
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def _member_text(key: str, value: object) -> str:
+    if isinstance(value, str):  # the owned keys' values: what json.dumps does with a str
+        return f"{_encode_string(key)}: {_encode_string(value)}"
     return f"{json.dumps(key)}: {json.dumps(value)}"
 
 
@@ -171,11 +175,14 @@ def _reject_constant(name: str) -> None:
 
 # What json.loads skips between tokens, and its decoder (the C scanner), NaN and Infinity refused.
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_WHITESPACE_CHARACTERS = frozenset(" \t\n\r")
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _skip(text: str, index: int) -> int:
     """Past the whitespace at `index`."""
+    if text[index : index + 1] not in _WHITESPACE_CHARACTERS:  # none: the usual case
+        return index
     match = _WHITESPACE.match(text, index)
     return match.end() if match else index
 

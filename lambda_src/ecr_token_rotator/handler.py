@@ -63,7 +63,7 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
     secret_id: str | None = None
     record = RunRecord()  # what AWSCURRENT holds, for the metric of every run that read it
     try:
-        settings = _settings(tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
+        settings = _settings(tuple(map(os.environ.get, ENVIRONMENT_VARIABLES)))
         secret_id = settings.secret_id
         configure_logging(settings.log_level)
         request = parse_event(event)
@@ -84,8 +84,9 @@ def lambda_handler(event: object, context: object) -> dict[str, Any]:
         _emit_metric(record, context, secret_id, published=False)
         raise
     _emit_metric(record, context, secret_id, published=result.published)
-    logger.info("run complete", extra={"event": "run_complete", **result.to_response()})
-    return result.to_response()
+    response = result.to_response()
+    logger.info("run complete", extra={"event": "run_complete", **response})
+    return response
 
 
 def _log_failure(

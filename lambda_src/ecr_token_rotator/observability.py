@@ -22,6 +22,7 @@ module keeps the application log level at INFO or DEBUG for that reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -41,6 +42,10 @@ METRIC_DIMENSION = "FunctionName"
 NOISY_LOGGERS = ("boto3", "botocore", "urllib3", "s3transfer")
 
 _STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({})))
+# json.dumps(value, default=str), without making an encoder for every record.
+_JSON_ENCODER = json.JSONEncoder(default=str)
+# json.dumps(value, separators=(",", ":")), likewise, for the metric line.
+_COMPACT_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -58,12 +63,12 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(
-            (key, value) for key, value in _extra_fields(record).items() if key not in entry
-        )
+        for key, value in vars(record).items():
+            if key not in _STANDARD_RECORD_FIELDS and key not in entry:
+                entry[key] = value
         if record.exc_info:
             entry["errorType"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-        return json.dumps(entry, default=str)
+        return _JSON_ENCODER.encode(entry)
 
 
 JsonFormatter.converter = time.gmtime  # timestamps in UTC, marked with "Z"
@@ -107,14 +112,21 @@ def configure_logging(level: str) -> None:
     under the JSON log format). Where nobody handles the root logger (the CLI), records go to
     stderr through `JsonFormatter`.
     """
-    package_logger = logging.getLogger(PACKAGE_LOGGER)
+    package_logger, noisy_loggers = _loggers()
     _set_level(package_logger, logging.getLevelName(level))
-    for name in NOISY_LOGGERS:
-        _set_level(logging.getLogger(name), logging.WARNING)
-    if not logging.getLogger().handlers and not package_logger.handlers:
+    for noisy in noisy_loggers:
+        _set_level(noisy, logging.WARNING)
+    if not logging.root.handlers and not package_logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         package_logger.addHandler(handler)
+
+
+@functools.cache
+def _loggers() -> tuple[logging.Logger, tuple[logging.Logger, ...]]:
+    """The package's logger and the SDK's: a logger, once made, is the same object for the life of
+    the process (asked at every run, getLogger takes the module's lock each time)."""
+    return logging.getLogger(PACKAGE_LOGGER), tuple(map(logging.getLogger, NOISY_LOGGERS))
 
 
 @contextmanager
@@ -180,7 +192,7 @@ def metric_line(
         **values,
         "secret_arn": secret_arn,
     }
-    return json.dumps(document, separators=(",", ":")) + "\n"
+    return _COMPACT_ENCODER.encode(document) + "\n"
 
 
 def emit_metric(

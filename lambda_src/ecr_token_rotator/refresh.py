@@ -20,6 +20,7 @@ denied the move leaves that version to the next attempt, which only moves AWSCUR
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -107,15 +108,20 @@ def refresh_secret(
     now: datetime | None = None,
     record: RunRecord | None = None,
 ) -> RunResult:
-    publication, credential = publish_fresh_credential(
-        settings.secret_id,
-        settings.secret_region,
-        settings,
-        transport,
-        deadline,
-        user_agent=user_agent,
-        now=now or datetime.now(UTC),
-        record=record or RunRecord(),
+    # One worker runs the refresh's dependent steps (deadline.py: Deadline.chain).
+    publication, credential = deadline.chain(
+        "the refresh",
+        functools.partial(
+            publish_fresh_credential,
+            settings.secret_id,
+            settings.secret_region,
+            settings,
+            transport,
+            deadline,
+            user_agent=user_agent,
+            now=now or datetime.now(UTC),
+            record=record or RunRecord(),
+        ),
     )
     if not publication.superseded:
         logger.info(

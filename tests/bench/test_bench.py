@@ -127,6 +127,7 @@ def canned_results() -> tuple[dict[str, Any], dict[str, Any]]:
         },
         "warm": {"ours": one, "baseline": one},
         "warm_delayed": {"ours": one, "baseline": one, "floor": one},
+        "warm_cpu": {"ours": one, "baseline": one, "floor": one},
         "api_calls": {"1 region": {"ours": calls, "baseline": calls, "target_met": True}},
         "rotation_calls": calls,
         "growth": [
@@ -197,3 +198,11 @@ def test_the_packaged_function_prints_no_benchmark_marker(tmp_path: Path) -> Non
     assert process.returncode == 0, process.stderr
     assert "REFRESH_DONE_AT" not in process.stdout + process.stderr
     assert float(done.read_text()) > 0
+
+
+def test_the_floor_only_mode_writes_no_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--floor-only` measures too little for the README's table: asking for both is refused."""
+    assert run.arguments(["--floor-only"]).floor_only
+    with pytest.raises(SystemExit):
+        run.arguments(["--floor-only", "--write-readme"])
+    assert "--floor-only measures too little" in capsys.readouterr().err

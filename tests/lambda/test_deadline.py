@@ -227,6 +227,52 @@ def test_an_answer_slower_than_the_call_may_take_is_not_waited_for(
     assert harness.snapshot(arn) == before
 
 
+def test_a_write_given_up_on_is_the_last_step_of_the_run(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The refresh's dependent calls run one after another on one worker (Deadline.chain): when
+    the write's answer is late, the run gives up on it by its own limit, names it, and nothing
+    after it happens, even once the late answer comes: AWSCURRENT is not moved to the version
+    (the run has already reported its failure), and the next run starts from there."""
+    arn = harness.create_secret(value=SEED_DOCUMENT)
+    harness.configure(SECRET_ID=arn)
+    harness.invoke()
+    before = harness.snapshot(arn)
+    released, answered = threading.Event(), threading.Event()
+    on_function_calls(
+        f"before-send.{EVENT_SERVICE['secretsmanager']}.PutSecretValue",
+        lambda **_: released.wait(60) and None,
+    )
+    on_function_calls(
+        f"after-call.{EVENT_SERVICE['secretsmanager']}.PutSecretValue",
+        lambda **_: answered.set(),
+    )
+    moves: list[str] = []
+    on_function_calls(
+        f"before-call.{EVENT_SERVICE['secretsmanager']}.UpdateSecretVersionStage",
+        lambda **_: moves.append("sent"),
+    )
+    caplog.clear()
+
+    with pytest.raises(DeadlineError) as raised:
+        handler.lambda_handler({}, FakeContext(INVOCATION_SECONDS))
+    released.set()  # the write goes through now, late
+    assert answered.wait(10)
+    time.sleep(0.5)  # time for a move, were the abandoned chain to go on
+
+    message = str(raised.value)
+    assert message.startswith("gave up waiting for secretsmanager:PutSecretValue after ")
+    assert "(longer than it may take)" in message
+    assert run_failed(caplog).waiting_for == "secretsmanager:PutSecretValue"  # type: ignore[attr-defined]
+    assert moves == []
+    assert [r.event for r in caplog.records if hasattr(r, "event")][-1] == "run_failed"  # type: ignore[attr-defined]
+    after = harness.snapshot(arn)
+    assert (after.current_version_id, after.current_value) == (
+        before.current_version_id,
+        before.current_value,
+    )
+
+
 @pytest.mark.parametrize(
     ("service", "endpoint"),
     [(aws.SECRETS_MANAGER, "secretsmanager"), (aws.ECR, "ecr.api"), (aws.ECR_PUBLIC, None)],
