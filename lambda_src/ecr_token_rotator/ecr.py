@@ -235,7 +235,7 @@ def start_fetching(
 
 
 def log_fetched(credentials: Sequence[RegistryCredential]) -> None:
-    logger.info(
+    logger.debug(
         "ECR tokens fetched",
         extra={
             "event": "tokens_fetched",

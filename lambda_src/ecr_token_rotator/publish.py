@@ -155,7 +155,7 @@ def read_and_fetch(
             raise read_error from fetch_error
         raise
     # Logged while the tokens may still be on their way.
-    logger.info(
+    logger.debug(
         "secret read",
         extra={
             "event": "secret_read",

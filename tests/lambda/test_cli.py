@@ -427,16 +427,19 @@ def test_text_logs_read_as_lines_for_a_person(
     assert cli.main([*argv, "--log-format", "text"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["secret_arn"] == arn  # the result stays JSON
-    lines = captured.err.splitlines()
-    assert [line.split("  [")[0] for line in lines] == [
-        "INFO secret read",
-        "INFO ECR tokens fetched",
-        "INFO secret published",
-    ]
+    # INFO says what happened; each step is a DEBUG line.
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"INFO secret published  [secret_arn={arn} ")
+    assert "event=" not in captured.err
+
+    assert cli.main([*argv, "--log-format", "text", "--log-level", "DEBUG"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    steps = [line.split("  [")[0] for line in lines]
+    assert steps[:2] == ["DEBUG secret read", "DEBUG ECR tokens fetched"]
+    assert steps[-1] == "INFO secret published"
     assert f" [secret_id={arn} " in lines[0]
     assert "first_version=false" in lines[0]
     assert "regions=eu-central-1,us-east-1" in lines[1]
-    assert "event=" not in captured.err
 
 
 # ---- list flags: repeated, comma-separated, or both -------------------------------------------
