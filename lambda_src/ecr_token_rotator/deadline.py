@@ -151,7 +151,7 @@ class Deadline:
         """Refuse to start `step` when its worst case (default: one AWS call's) would not fit in
         the remaining time: a call that cannot be waited for to the end is not sent at all."""
         needed = self.policy.worst_case if worst_case is None else worst_case
-        left = self.budget - (monotonic() - self._started)
+        left = self.remaining()
         if left < needed:
             error = DeadlineError(
                 f"stopped before {step}: {max(left, 0):.1f} s of the run's {self.budget:.0f} s "
@@ -176,7 +176,7 @@ class Deadline:
         `worst_case` is the longest `call` may take (default: one AWS call's under `policy`);
         `advice`, asked only when the call is abandoned, says what to check (the network path)."""
         self.check(step, worst_case)
-        bound = self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
+        bound = self._wait_bound(worst_case)
         ends = min(monotonic() + bound, self.ends)
         pending = Pending(self, step, call, ends=ends, advice=advice)
         _workers.submit(pending.run)
@@ -196,12 +196,17 @@ class Deadline:
         if chain is None or chain._deadline is not self:
             return self.start(step, call, worst_case=worst_case, advice=advice).result()
         self.check(step, worst_case)
-        bound = self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
+        bound = self._wait_bound(worst_case)
         chain.enter(step, min(monotonic() + bound, self.ends), advice, bounded=False)
         try:
             return call()
         finally:
             chain.leave()
+
+    def _wait_bound(self, worst_case: float | None) -> float:
+        """How long a started call is waited for: its worst case (default: one AWS call's) plus
+        OVERRUN_SECONDS."""
+        return self._call_bound if worst_case is None else worst_case + OVERRUN_SECONDS
 
     def chain(self, label: str, steps: Callable[[], T]) -> T:
         """`steps()` on one worker, its `run` calls inline (see the module's docstring), waited

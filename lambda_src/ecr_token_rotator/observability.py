@@ -63,9 +63,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_RECORD_FIELDS and key not in entry:
-                entry[key] = value
+        for key, value in _extra_fields(record).items():
+            entry.setdefault(key, value)
         if record.exc_info:
             entry["errorType"] = record.exc_info[0].__name__ if record.exc_info[0] else None
         return _JSON_ENCODER.encode(entry)
