@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -130,35 +129,12 @@ def week_alarm_plan() -> PlannedCalls:
 # ---- the world: the secret as the test reads it, and what the runs emitted ----------------------
 
 
-class TokenLedger:
-    """The `expiresAt` the patched ECR gave each password (issued in parallel per region)."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.expiry: dict[str, datetime] = {}
-        issued = harness.issued
-        latest = threading.local()
-        issue_password, issue_expiry = issued.next_password, issued.next_expiry
-
-        def next_password(registry_id: str) -> str:
-            latest.password = issue_password(registry_id)
-            return str(latest.password)
-
-        def next_expiry() -> datetime:
-            expiry = issue_expiry()
-            self.expiry[latest.password] = expiry
-            return expiry
-
-        issued.next_password = next_password  # type: ignore[method-assign]
-        issued.next_expiry = next_expiry  # type: ignore[method-assign]
-
-
 @dataclass
 class Week:
     harness: Harness
     time: SimulatedTime
     capsys: pytest.CaptureFixture[str]
     arn: str
-    ledger: TokenLedger
     metrics: Metrics = field(default_factory=Metrics)
     # (from when, earliest expiry across hosts) of what AWSCURRENT holds
     timeline: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -224,7 +200,7 @@ class Week:
             hosts = logins(document)
             assert hosts.keys() == HOSTS
             # KeyError: a password ECR never issued
-            expiry = min(self.ledger.expiry[password] for _, password in hosts.values())
+            expiry = min(self.harness.issued.expiry_of[password] for _, password in hosts.values())
             if self.timeline:
                 assert expiry >= self.timeline[-1][1], f"AWSCURRENT moved back at {now}"
             if not self.timeline or self.timeline[-1][1] != expiry:
@@ -581,7 +557,6 @@ def test_a_simulated_week_keeps_awscurrent_valid_and_the_expiry_alarm_on_its_rul
     )
     assert alarm.dimensions == {"FunctionName": Context.function_name}
     time = simulate_time(harness, monkeypatch)
-    ledger = TokenLedger(harness)
     arn = harness.create_secret(value=SEED_DOCUMENT)
     harness.configure(
         SECRET_ID=arn,
@@ -589,7 +564,7 @@ def test_a_simulated_week_keeps_awscurrent_valid_and_the_expiry_alarm_on_its_rul
         PROBE_IMAGES=f"{HOST}/{PROBE_REPOSITORY}:1.0",
     )
     start = time.now
-    week = Week(harness, time, capsys, arn, ledger)
+    week = Week(harness, time, capsys, arn)
 
     (run_rotation if mode.rotation else run_schedule)(week, mode, start)
     summary = check_week(week, alarm, mode, start)

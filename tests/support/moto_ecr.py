@@ -39,20 +39,27 @@ class IssuedTokens:
     # What "now" is to the patched ECR: a test that simulates time hands in its clock.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     expiries: list[datetime] = field(default_factory=list)  # expiresAt of each token, in order
+    # The expiresAt given with each password (regions' tokens are issued in parallel, so the two
+    # lists above need not pair up).
+    expiry_of: dict[str, datetime] = field(default_factory=dict)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The password this thread was issued last: its token's expiresAt comes next.
+    _issuing: threading.local = field(default_factory=threading.local)
 
     def next_password(self, registry_id: str) -> str:
         with self._lock:
             password = f"{registry_id}-auth-token-{next(self._counter):04d}"
             password += "x" * max(0, self.password_length - len(password))
             self.passwords.append(password)
+        self._issuing.password = password
         return password
 
     def next_expiry(self) -> datetime:
         expiry = self.clock() + self.lifetime
         with self._lock:
             self.expiries.append(expiry)
+            self.expiry_of[self._issuing.password] = expiry
         return expiry
 
     def secret_material(self) -> list[str]:
