@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -580,21 +580,26 @@ def render_modules(
             state = terraform.run("show", "-json", cwd=applied, extra_env=reattach).stdout
             documents.update(_policy_documents(json.loads(state), pending))
     modules = plan["planned_values"]["root_module"].get("child_modules", [])
-    inputs = {
-        module["address"].removeprefix("module."): json.loads(resource["values"]["input"])
+    return RenderedModules(
+        documents,
+        _planned_inputs(modules, "aws_lambda_invocation", lambda values: values["input"]),
+        _planned_inputs(
+            modules, "aws_scheduler_schedule", lambda values: values["target"][0]["input"]
+        ),
+    )
+
+
+def _planned_inputs(
+    modules: list[dict[str, Any]], resource_type: str, json_input: Callable[[dict[str, Any]], str]
+) -> dict[str, Any]:
+    """{call: the JSON input the call's resource of `resource_type` sends}, read from planned
+    values with `json_input`."""
+    return {
+        module["address"].removeprefix("module."): json.loads(json_input(resource["values"]))
         for module in modules
         for resource in module.get("resources", [])
-        if resource["type"] == "aws_lambda_invocation"
+        if resource["type"] == resource_type
     }
-    schedule_inputs = {
-        module["address"].removeprefix("module."): json.loads(
-            resource["values"]["target"][0]["input"]
-        )
-        for module in modules
-        for resource in module.get("resources", [])
-        if resource["type"] == "aws_scheduler_schedule"
-    }
-    return RenderedModules(documents, inputs, schedule_inputs)
 
 
 def _policy_documents(

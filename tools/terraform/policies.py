@@ -43,9 +43,10 @@ DESTINATION_ARNS = {
     "events": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/ecr-token-rotator-failures",
     "s3": "arn:aws:s3:::ecr-token-rotator-failures",
 }
+# The Scheduler's dead-letter queue (schedule_dead_letter_arn).
+DEAD_LETTER_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:ecr-token-rotator-dead-letters"
 # What consumers do with the token: pull through two cache rules, list tags; pulls narrowed to a
 # team's repositories, so that tag listing covers the cache's repositories too.
-DEAD_LETTER_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:ecr-token-rotator-dead-letters"
 PULL_THROUGH_CACHE_PREFIXES = ["docker-hub", "ecr-public"]
 TEAM_REPOSITORY_ARNS = [f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/team-a/*"]
 
