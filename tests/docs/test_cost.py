@@ -123,7 +123,7 @@ def test_the_section_exists_and_dates_its_prices():
     assert "check the pricing pages" in TEXT
 
 
-def alarms_per_month() -> tuple[int, float]:
+def alarms_per_month() -> float:
     """What the default alarms cost a month: one alarm metric each (errors, expiry, and with the
     default engine the schedule alarm; a metric math alarm would cost one per metric it reads)."""
     alarms = [name for kind, name, _ in labelled(load(MODULE_DIR / "alarms.tf"), "resource")]
@@ -137,7 +137,7 @@ def alarms_per_month() -> tuple[int, float]:
         f"{len(alarms)} alarms (errors, expiry, schedule; periods of 1 hour, 1 minute and 1 hour): "
         f"{money(alarm_cost)} |"
     ) in TEXT
-    return len(alarms), alarm_cost
+    return alarm_cost
 
 
 def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
@@ -181,7 +181,7 @@ def test_the_defaults_numbers_follow_from_the_module_and_the_function(refresh):
     assert f"{ESO_READS_AT_1H} at `1h`: {money(eso)} each" in TEXT
 
     # CloudWatch: the module's alarms, the metrics the function emits, what it logs
-    _, alarm_cost = alarms_per_month()
+    alarm_cost = alarms_per_month()
     metric_cost = len(metric_names) * CUSTOM_METRIC_MONTH * runs / HOURS_PER_MONTH
     assert f"`{'` and `'.join(metric_names)}`, data in {round(runs)} of 730 hours: " in TEXT
     assert f"{money(metric_cost)} |" in TEXT
